@@ -1,0 +1,1 @@
+"""The Decision 858 shared spatial data catalog, read from ``layers/``."""

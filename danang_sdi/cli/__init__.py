@@ -1,0 +1,1 @@
+"""The ``danang-sdi`` command line; library code never imports click."""
