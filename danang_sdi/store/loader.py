@@ -1,0 +1,457 @@
+"""The write path: one transaction per load, so a layer is never half-written.
+
+Binary COPY of WKB into a temporary staging table, then set-based SQL that merges it into the layer
+(append / replace / upsert by natural key), writes every change to the layer's history, the rejected
+features to quarantine and one row to ``sdi_meta.batch``. A killed loader or a lost connection aborts
+the transaction: the layer stays as it was and no batch is recorded as done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+
+from danang_sdi.catalog.models import AttributeType, Layer
+from danang_sdi.errors import DatabaseError, SdiError
+from danang_sdi.settings import Settings
+from danang_sdi.store import layer_tables as lt
+from danang_sdi.store.database import connect
+
+Mode = Literal["append", "replace", "upsert"]
+MODES: tuple[Mode, ...] = ("append", "replace", "upsert")
+
+COPY_TYPES: dict[AttributeType, str] = {
+    AttributeType.text: "text",
+    AttributeType.integer: "int8",
+    AttributeType.number: "float8",
+    AttributeType.boolean: "bool",
+    AttributeType.date: "date",
+    AttributeType.datetime: "timestamptz",
+}
+
+
+class LoadBusy(SdiError, RuntimeError):
+    """Raised when another load into the same layer holds the layer's lock."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a delivery came from, as recorded with its batch."""
+
+    file_name: str
+    sha256: str
+    driver: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    crs_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadInput:
+    """A delivery ready to write: the normalised features, what was read before repair, and the rejects.
+
+    ``frame`` has one column per catalog attribute and its geometry in the layer's storage CRS.
+    ``original`` holds the attributes as read (source field names, before any repair), same index.
+    ``rejected`` maps a feature index to the error findings that keep it out of the layer.
+    """
+
+    layer: Layer
+    frame: gpd.GeoDataFrame
+    original: pd.DataFrame
+    rejected: dict[int, list[dict[str, Any]]]
+    source: SourceInfo
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_id: int | None
+    layer: str
+    status: Literal["done", "noop", "dry_run"]
+    mode: Mode
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+    message: str = ""
+
+
+def write_batch(
+    settings: Settings, data: LoadInput, mode: Mode = "append", dry_run: bool = False, force: bool = False
+) -> BatchResult:
+    """Write one delivery in one transaction (rolled back at the end when ``dry_run``)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    layer = data.layer
+    accepted = data.frame.loc[[i for i in data.frame.index if i not in data.rejected]]
+    conn = connect(settings)
+    try:
+        with conn.transaction(force_rollback=dry_run):
+            _lock_layer(conn, layer)
+            previous = _same_file_batch(conn, layer, data.source.sha256)
+            if previous is not None and not force:
+                return BatchResult(
+                    previous,
+                    layer.id,
+                    "noop",
+                    mode,
+                    message=f"this file was already loaded into {layer.id} as batch {previous}: nothing to do "
+                    "(use --force to load it again)",
+                )
+            batch_id = _insert_batch(conn, data, mode)
+            _copy_staging(conn, layer, accepted)
+            quarantined = _quarantine(conn, layer, batch_id, data)
+            counts = _merge(conn, layer, batch_id, mode)
+            quarantined += counts.pop("quarantined", 0)
+            _finish_batch(conn, batch_id, counts, quarantined)
+        status = "dry_run" if dry_run else "done"
+        return BatchResult(batch_id, layer.id, status, mode, quarantined=quarantined, **counts)
+    except psycopg.Error as exc:
+        conn.close()
+        _record_failure(settings, data, mode, exc)
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(
+            f"loading {data.source.file_name} into {layer.id} failed, nothing was written: {reason}"
+        ) from exc
+    finally:
+        conn.close()
+
+
+def _lock_layer(conn: psycopg.Connection, layer: Layer) -> None:
+    got = conn.execute(
+        "SELECT pg_try_advisory_xact_lock(hashtext('danang_sdi.load:' || %s))", (layer.id,)
+    ).fetchone()[0]
+    if not got:
+        raise LoadBusy(
+            f"another load into {layer.id} is in progress: wait until it finishes, then run this one again"
+        )
+
+
+def _same_file_batch(conn: psycopg.Connection, layer: Layer, sha256: str) -> int | None:
+    row = conn.execute(
+        "SELECT id FROM sdi_meta.batch WHERE layer = %s AND sha256 = %s AND status = 'done' ORDER BY id DESC LIMIT 1",
+        (layer.id, sha256),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _insert_batch(conn: psycopg.Connection, data: LoadInput, mode: Mode) -> int:
+    src = data.source
+    return conn.execute(
+        "INSERT INTO sdi_meta.batch (layer, file_name, sha256, mode, status, os_user, started, source_driver, "
+        "source_encoding, source_crs, crs_reason, report) "
+        "VALUES (%s, %s, %s, %s, 'done', %s, clock_timestamp(), %s, %s, %s, %s, %s) RETURNING id",
+        (
+            data.layer.id,
+            src.file_name,
+            src.sha256,
+            mode,
+            getpass.getuser(),
+            src.driver,
+            src.encoding,
+            src.crs,
+            src.crs_reason,
+            json.dumps(data.report, ensure_ascii=False, default=str),
+        ),
+    ).fetchone()[0]
+
+
+def _python_values(series: pd.Series, kind: AttributeType) -> list[Any]:
+    """Plain Python values for COPY: None for every flavour of missing, ints as ints."""
+    values = series.astype(object).where(series.notna(), None).tolist()
+    if kind is AttributeType.integer:
+        return [None if v is None else int(v) for v in values]
+    if kind is AttributeType.number:
+        return [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
+    if kind is AttributeType.text:
+        return [None if v is None else str(v) for v in values]
+    if kind is AttributeType.date:
+        return [None if v is None else pd.Timestamp(v).date() for v in values]
+    if kind is AttributeType.datetime:
+        return [None if v is None else pd.Timestamp(v).to_pydatetime() for v in values]
+    return [None if v is None else bool(v) for v in values]
+
+
+def _copy_staging(conn: psycopg.Connection, layer: Layer, frame: gpd.GeoDataFrame) -> None:
+    columns = [a.name for a in layer.attributes]
+    definitions = [sql.SQL("src_index integer")]
+    definitions += [
+        sql.SQL("{} {}").format(sql.Identifier(a.name), lt.column_type(a)) for a in layer.attributes
+    ]
+    definitions += [sql.SQL("wkb bytea"), sql.SQL("fid bigint")]
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE sdi_staging ({}) ON COMMIT DROP").format(sql.SQL(", ").join(definitions))
+    )
+    values = [frame.index.astype(int).tolist()]
+    values += [
+        _python_values(frame[a.name], a.type) if a.name in frame else [None] * len(frame)
+        for a in layer.attributes
+    ]
+    values.append(shapely.to_wkb(np.asarray(frame.geometry.values), output_dimension=2).tolist())
+    copy_sql = sql.SQL("COPY sdi_staging ({}) FROM STDIN (FORMAT BINARY)").format(
+        sql.SQL(", ").join(map(sql.Identifier, ["src_index", *columns, "wkb"]))
+    )
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        copy.set_types(["int4", *(COPY_TYPES[a.type] for a in layer.attributes), "bytea"])
+        for row in zip(*values, strict=True):
+            copy.write_row(row)
+    conn.execute("ANALYZE sdi_staging")
+
+
+def _quarantine(conn: psycopg.Connection, layer: Layer, batch_id: int, data: LoadInput) -> int:
+    if not data.rejected:
+        return 0
+    keys = layer.natural_key
+    rows = []
+    for index, reasons in data.rejected.items():
+        original = data.original.loc[index].to_dict() if index in data.original.index else {}
+        geometry = data.frame.geometry.get(index)
+        key = {k: _json_value(data.frame.at[index, k]) if k in data.frame else None for k in keys}
+        rows.append(
+            (
+                batch_id,
+                int(index),
+                json.dumps(key, ensure_ascii=False),
+                json.dumps({k: _json_value(v) for k, v in original.items()}, ensure_ascii=False),
+                None if geometry is None or geometry.is_empty else shapely.to_wkb(geometry),
+                json.dumps(reasons, ensure_ascii=False, default=str),
+            )
+        )
+    srid = lt.srid(layer.storage_crs)
+    with conn.cursor() as cur:
+        cur.executemany(
+            sql.SQL(
+                "INSERT INTO {} (batch_id, feature_index, natural_key, attributes, geom, reasons) "
+                "VALUES (%s, %s, %s, %s, ST_GeomFromWKB(%s, {}), %s)"
+            ).format(lt.quarantine_table(layer), sql.Literal(srid)),
+            rows,
+        )
+    return len(rows)
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return value.isoformat()
+    return value if isinstance(value, (int, float, str, bool)) else str(value)
+
+
+def _merge(conn: psycopg.Connection, layer: Layer, batch_id: int, mode: Mode) -> dict[str, int]:
+    """Set-based merge of the staging table into the layer, writing history as it goes."""
+    q = _MergeSql(layer, batch_id)
+    duplicates = conn.execute(q.duplicates_to_quarantine()).rowcount
+    conn.execute(q.match_existing())
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "deleted": 0, "quarantined": duplicates}
+    if mode == "append":
+        counts["quarantined"] += conn.execute(q.existing_keys_to_quarantine()).rowcount
+    else:
+        counts["updated"] = conn.execute(q.history_of_updates()).rowcount
+        conn.execute(q.apply_updates())
+        matched = conn.execute("SELECT count(*) FROM sdi_staging WHERE fid IS NOT NULL").fetchone()[0]
+        counts["unchanged"] = matched - counts["updated"]
+    counts["inserted"] = conn.execute(q.inserts()).rowcount
+    if mode == "replace":
+        counts["deleted"] = conn.execute(q.deletes()).rowcount
+    conn.execute(q.batch_extent())
+    return counts
+
+
+class _MergeSql:
+    """The statements of one merge, composed from the layer's identifiers (never from input values)."""
+
+    def __init__(self, layer: Layer, batch_id: int) -> None:
+        self.layer = layer
+        self.batch = sql.Literal(batch_id)
+        self.table = lt.table_name(layer)
+        self.history = lt.history_table(layer)
+        self.quarantine = lt.quarantine_table(layer)
+        self.cols = [sql.Identifier(a.name) for a in layer.attributes]
+        self.keys = [sql.Identifier(k) for k in layer.natural_key]
+        self.srid = sql.Literal(lt.srid(layer.storage_crs))
+        multi = layer.geometry.value.startswith("Multi")
+        make = sql.SQL("ST_Multi(ST_GeomFromWKB(s.wkb, {}))" if multi else "ST_GeomFromWKB(s.wkb, {})")
+        self.new_geom = make.format(self.srid)
+
+    def _list(self, prefix: str, names: list[sql.Identifier]) -> sql.Composable:
+        return sql.SQL(", ").join(sql.SQL(prefix + ".{}").format(n) for n in names)
+
+    def _key_match(self, a: str, b: str) -> sql.Composable:
+        return sql.SQL(" AND ").join(sql.SQL(f"{a}.{{0}} = {b}.{{0}}").format(k) for k in self.keys)
+
+    def duplicates_to_quarantine(self) -> sql.Composable:
+        """Natural keys that appear more than once in the delivery cannot be stored: quarantine them all."""
+        return sql.SQL(
+            "WITH dup AS (SELECT src_index FROM (SELECT src_index, count(*) OVER (PARTITION BY {keys}) AS n "
+            "FROM sdi_staging) c WHERE n > 1), "
+            "moved AS (INSERT INTO {q} (batch_id, feature_index, natural_key, attributes, geom, reasons) "
+            "SELECT {b}, s.src_index, {key_json}, {attrs}, ST_GeomFromWKB(s.wkb, {srid}), {why} "
+            "FROM sdi_staging s JOIN dup USING (src_index) RETURNING feature_index) "
+            "DELETE FROM sdi_staging WHERE src_index IN (SELECT feature_index FROM moved)"
+        ).format(
+            keys=sql.SQL(", ").join(self.keys),
+            q=self.quarantine,
+            b=self.batch,
+            key_json=self._key_json("s"),
+            attrs=self._attrs_json("s"),
+            srid=self.srid,
+            why=self._reason("key.duplicate", "the natural key appears more than once in this delivery"),
+        )
+
+    def _key_json(self, alias: str) -> sql.Composable:
+        pairs = sql.SQL(", ").join(
+            sql.SQL("{}, {}.{}").format(sql.Literal(k), sql.Identifier(alias), sql.Identifier(k))
+            for k in self.layer.natural_key
+        )
+        return sql.SQL("jsonb_build_object({})").format(pairs)
+
+    def _attrs_json(self, alias: str) -> sql.Composable:
+        return sql.SQL("to_jsonb({}) - 'wkb' - 'fid' - 'src_index'").format(sql.Identifier(alias))
+
+    @staticmethod
+    def _reason(rule: str, message: str) -> sql.Composable:
+        return sql.SQL(
+            "jsonb_build_array(jsonb_build_object('rule', {}, 'severity', 'error', 'message', {}))"
+        ).format(sql.Literal(rule), sql.Literal(message))
+
+    def match_existing(self) -> sql.Composable:
+        return sql.SQL("UPDATE sdi_staging s SET fid = t.fid FROM {t} t WHERE {match}").format(
+            t=self.table, match=self._key_match("s", "t")
+        )
+
+    def existing_keys_to_quarantine(self) -> sql.Composable:
+        return sql.SQL(
+            "WITH moved AS (DELETE FROM sdi_staging s WHERE s.fid IS NOT NULL RETURNING s.*) "
+            "INSERT INTO {q} (batch_id, feature_index, natural_key, attributes, geom, reasons) "
+            "SELECT {b}, m.src_index, {key_json}, {attrs}, ST_GeomFromWKB(m.wkb, {srid}), {why} FROM moved m"
+        ).format(
+            q=self.quarantine,
+            b=self.batch,
+            key_json=self._key_json("m"),
+            attrs=self._attrs_json("m"),
+            srid=self.srid,
+            why=self._reason(
+                "key.exists", "a feature with this natural key is already in the layer (use --mode upsert)"
+            ),
+        )
+
+    def _changed(self) -> sql.Composable:
+        return sql.SQL("({t_cols}, t.geom) IS DISTINCT FROM ({s_cols}, {g})").format(
+            t_cols=self._list("t", self.cols), s_cols=self._list("s", self.cols), g=self.new_geom
+        )
+
+    def history_of_updates(self) -> sql.Composable:
+        return sql.SQL(
+            "INSERT INTO {h} (batch_id, op, fid, {cols}, geom) SELECT {b}, 'U', t.fid, {t_cols}, t.geom "
+            "FROM {t} t JOIN sdi_staging s ON s.fid = t.fid WHERE {changed}"
+        ).format(
+            h=self.history,
+            cols=sql.SQL(", ").join(self.cols),
+            b=self.batch,
+            t_cols=self._list("t", self.cols),
+            t=self.table,
+            changed=self._changed(),
+        )
+
+    def apply_updates(self) -> sql.Composable:
+        assignments = sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(c) for c in self.cols)
+        return sql.SQL(
+            "UPDATE {t} t SET {assign}, geom = {g} FROM sdi_staging s WHERE s.fid = t.fid AND {changed}"
+        ).format(t=self.table, assign=assignments, g=self.new_geom, changed=self._changed())
+
+    def inserts(self) -> sql.Composable:
+        return sql.SQL(
+            "WITH ins AS (INSERT INTO {t} ({cols}, geom) SELECT {s_cols}, {g} FROM sdi_staging s WHERE s.fid IS NULL "
+            "ORDER BY s.src_index RETURNING fid) INSERT INTO {h} (batch_id, op, fid) SELECT {b}, 'I', fid FROM ins"
+        ).format(
+            t=self.table,
+            cols=sql.SQL(", ").join(self.cols),
+            s_cols=self._list("s", self.cols),
+            g=self.new_geom,
+            h=self.history,
+            b=self.batch,
+        )
+
+    def deletes(self) -> sql.Composable:
+        """Replace: rows absent from the delivery go, except those whose feature was quarantined."""
+        quarantined_key = sql.SQL(" AND ").join(
+            sql.SQL("(q.natural_key ->> {})::text = t.{}::text").format(sql.Literal(k), sql.Identifier(k))
+            for k in self.layer.natural_key
+        )
+        return sql.SQL(
+            "WITH del AS (DELETE FROM {t} t WHERE NOT EXISTS (SELECT 1 FROM sdi_staging s WHERE s.fid = t.fid) "
+            "AND NOT EXISTS (SELECT 1 FROM {q} q WHERE q.batch_id = {b} AND {qk}) RETURNING t.*) "
+            "INSERT INTO {h} (batch_id, op, fid, {cols}, geom) SELECT {b}, 'D', fid, {cols}, geom FROM del"
+        ).format(
+            t=self.table,
+            q=self.quarantine,
+            b=self.batch,
+            qk=quarantined_key,
+            h=self.history,
+            cols=sql.SQL(", ").join(self.cols),
+        )
+
+    def batch_extent(self) -> sql.Composable:
+        """The envelope of everything the batch touched (old and new geometries): the tiles to rebuild."""
+        return sql.SQL(
+            "UPDATE sdi_meta.batch SET extent = (SELECT ST_SetSRID(ST_Expand(ST_Extent(g), 1)::geometry, 5899) "
+            "FROM (SELECT ST_Transform(h.geom, 5899) AS g FROM {h} h WHERE h.batch_id = {b} AND h.geom IS NOT NULL "
+            "UNION ALL SELECT ST_Transform(t.geom, 5899) FROM {t} t JOIN {h} h ON h.fid = t.fid "
+            "WHERE h.batch_id = {b}) touched) WHERE id = {b}"
+        ).format(h=self.history, b=self.batch, t=self.table)
+
+
+def _finish_batch(conn: psycopg.Connection, batch_id: int, counts: dict[str, int], quarantined: int) -> None:
+    conn.execute(
+        "UPDATE sdi_meta.batch SET inserted = %s, updated = %s, unchanged = %s, deleted = %s, quarantined = %s, "
+        "finished = clock_timestamp() WHERE id = %s",
+        (
+            counts["inserted"],
+            counts["updated"],
+            counts["unchanged"],
+            counts["deleted"],
+            quarantined,
+            batch_id,
+        ),
+    )
+
+
+def _record_failure(settings: Settings, data: LoadInput, mode: Mode, error: Exception) -> None:
+    """Say in the batch table that a load failed, when the database can still be reached."""
+    src = data.source
+    try:
+        with connect(settings) as conn:
+            conn.execute(
+                "INSERT INTO sdi_meta.batch (layer, file_name, sha256, mode, status, os_user, started, finished, "
+                "source_driver, source_encoding, source_crs, message) "
+                "VALUES (%s, %s, %s, %s, 'failed', %s, clock_timestamp(), clock_timestamp(), %s, %s, %s, %s)",
+                (
+                    data.layer.id,
+                    src.file_name,
+                    src.sha256,
+                    mode,
+                    getpass.getuser(),
+                    src.driver,
+                    src.encoding,
+                    src.crs,
+                    str(error).strip()[:2000],
+                ),
+            )
+    except (psycopg.Error, DatabaseError):
+        pass  # the database is gone: the batch is absent, which is what it should be
