@@ -161,3 +161,39 @@ def test_cluster_outside_an_unreachable_folder(tmp_path):
         assert any("cannot reach" in m for m in messages)
     finally:
         _remove_cluster(record)
+
+
+def test_init_creates_one_table_per_catalog_layer_and_a_new_yaml_layer_needs_no_python(
+    runner, db_settings, db_env, tmp_path
+):
+    import shutil
+
+    from danang_sdi.catalog import load_catalog
+    from danang_sdi.store.database import connect
+
+    layers = tmp_path / "layers"
+    shutil.copytree(load_catalog().path, layers)
+    spec = (layers / "street_light.yml").read_text(encoding="utf-8")
+    (layers / "test_bench.yml").write_text(
+        spec.replace("id: street_light", "id: test_bench", 1), encoding="utf-8"
+    )
+    result = runner.invoke(cli, ["db", "init"], env={**db_env, "DANANG_SDI_LAYERS": str(layers)})
+    assert result.exit_code == 0, result.output
+    with connect(db_settings) as conn:
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'sdi_data'"
+            ).fetchall()
+        }
+        srid = conn.execute("SELECT Find_SRID('sdi_data', 'test_bench', 'geom')").fetchone()[0]
+        indexes = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'sdi_data' AND tablename = 'test_bench'"
+        ).fetchall()
+    assert set(load_catalog().layers) | {"test_bench"} <= tables
+    assert srid == 5899
+    assert any("USING gist (geom)" in i[0] for i in indexes)
+    assert any("UNIQUE" in i[0] for i in indexes)
+    with connect(db_settings) as conn:
+        for schema_name in ("sdi_data", "sdi_history", "sdi_quarantine"):
+            conn.execute(f"DROP TABLE {schema_name}.test_bench")

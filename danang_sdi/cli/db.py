@@ -80,7 +80,11 @@ def url(settings: Settings) -> None:
 def init(settings: Settings) -> None:
     """Create the toolkit's schemas and tables; re-running it changes nothing."""
     created = schema.init_database(settings)
-    if created:
-        click.echo(f"created {len(created)}: {', '.join(created)}")
-    else:
+    if not created:
         click.echo("nothing to do: every schema and table exists")
+        return
+    schemas = [name for name in created if "." not in name]
+    tables = [name for name in created if "." in name]
+    click.echo(f"created {len(schemas)} schemas and {len(tables)} tables")
+    for name in created:
+        click.echo(f"  {name}")

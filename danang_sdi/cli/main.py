@@ -65,9 +65,10 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from danang_sdi.cli import db
+    from danang_sdi.cli import batches, db
 
     cli.add_command(db.db)
+    cli.add_command(batches.batches)
 
 
 _register()
