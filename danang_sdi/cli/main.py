@@ -65,8 +65,9 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from danang_sdi.cli import batches, db
+    from danang_sdi.cli import batches, catalog, db
 
+    cli.add_command(catalog.catalog)
     cli.add_command(db.db)
     cli.add_command(batches.batches)
 
