@@ -6,6 +6,7 @@ The analyst's functions are imported on first use, so ``import danang_sdi`` stay
 
     import danang_sdi as sdi
     sdi.catalog()                       # the layer catalog (also the package danang_sdi.catalog)
+    report = sdi.validate("thua_dat.shp", "cadastral_parcel")   # report.ok, report.to_frame()
     sdi.read_layer("water_pipe", crs="EPSG:4326")
     sdi.read_api("http://localhost:5000", "water_pipe")
     with sdi.connect() as con: ...      # raw SQL
@@ -20,6 +21,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it, imported on first access
 _LAZY: dict[str, str] = {
+    "validate": "danang_sdi.qa.validate",
+    "load": "danang_sdi.store.ingest",
     "read_layer": "danang_sdi.analysis",
     "read_api": "danang_sdi.analysis",
     "connect": "danang_sdi.analysis",

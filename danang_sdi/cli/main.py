@@ -65,11 +65,17 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from danang_sdi.cli import batches, catalog, db
+    from danang_sdi.cli import batches, catalog, db, load, samples, validate
 
-    cli.add_command(catalog.catalog)
-    cli.add_command(db.db)
-    cli.add_command(batches.batches)
+    for command in (
+        catalog.catalog,
+        validate.validate,
+        load.load,
+        batches.batches,
+        db.db,
+        samples.samples,
+    ):
+        cli.add_command(command)
 
 
 _register()

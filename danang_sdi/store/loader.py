@@ -285,9 +285,14 @@ class _MergeSql:
         self.cols = [sql.Identifier(a.name) for a in layer.attributes]
         self.keys = [sql.Identifier(k) for k in layer.natural_key]
         self.srid = sql.Literal(lt.srid(layer.storage_crs))
-        multi = layer.geometry.value.startswith("Multi")
-        make = sql.SQL("ST_Multi(ST_GeomFromWKB(s.wkb, {}))" if multi else "ST_GeomFromWKB(s.wkb, {})")
-        self.new_geom = make.format(self.srid)
+        geom = sql.SQL("ST_GeomFromWKB(s.wkb, {})").format(self.srid)
+        if layer.geometry.value.startswith("Multi"):
+            geom = sql.SQL("ST_Multi({})").format(geom)
+        if layer.geometry.value.endswith("Polygon"):
+            # One ring orientation (RFC 7946's), so the same shape from a shapefile (clockwise) or a
+            # GeoPackage compares equal and an upsert does not see a change that is not there.
+            geom = sql.SQL("ST_ForcePolygonCCW({})").format(geom)
+        self.new_geom = geom
 
     def _list(self, prefix: str, names: list[sql.Identifier]) -> sql.Composable:
         return sql.SQL(", ").join(sql.SQL(prefix + ".{}").format(n) for n in names)

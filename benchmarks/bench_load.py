@@ -1,0 +1,139 @@
+"""Load a city-sized cadastral file (560,000 parcels) into PostGIS: our validated load against ogr2ogr.
+
+    .venv/bin/python benchmarks/bench_load.py [--count 560000] [--path FILE]
+
+Both write into the same private cluster (``.sdi/bench/home``, started if needed), in one run:
+- ``ogr2ogr -f PostgreSQL`` (Debian's gdal-bin) with ``PG_USE_COPY=YES``, a new table with a GiST index,
+  no validation at all;
+- ``danang_sdi.store.ingest.load_file``: read, normalise, every check (overlaps and gaps included), then
+  binary COPY, merge into the catalog table (GiST index, natural-key constraint), history and batch row.
+Each task runs as the only child of a launcher that reads its peak RSS. Targets: ratio ≤ 1.0, ≤ 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOME = ROOT / ".sdi" / "bench" / "home"
+TARGET_RATIO = 1.0
+TARGET_GB = 2.0
+
+
+def _settings():
+    from danang_sdi.settings import Settings
+
+    return Settings(home=HOME)
+
+
+def _prepare() -> None:
+    """Start the cluster, create the catalog's tables, and empty what the two tasks write."""
+    from danang_sdi.store import cluster, database
+    from danang_sdi.store.database import connect
+    from danang_sdi.store.schema import init_database
+
+    settings = _settings()
+    cluster.up(database.cluster_record(settings), say=lambda _m: None)
+    database.ensure_database(settings)
+    init_database(settings)
+    with connect(settings) as conn:
+        conn.execute(
+            "TRUNCATE sdi_data.cadastral_parcel, sdi_history.cadastral_parcel, sdi_quarantine.cadastral_parcel"
+        )
+        conn.execute("DELETE FROM sdi_meta.batch WHERE layer = 'cadastral_parcel'")
+        conn.execute("CREATE SCHEMA IF NOT EXISTS bench")
+        conn.execute("DROP TABLE IF EXISTS bench.ogr_parcels")
+        conn.execute("CHECKPOINT")
+
+
+def work(task: str, path: str) -> None:
+    """The measured task, in the worker process; prints its wall time."""
+    warnings.simplefilter("ignore")
+    settings = _settings()
+    started = time.perf_counter()
+    if task == "ogr2ogr":
+        from sqlalchemy.engine import make_url
+
+        from danang_sdi.store.database import database_url
+
+        url = make_url(database_url(settings))
+        env = {**os.environ, "PGPASSWORD": url.password or ""}
+        subprocess.run(
+            ["ogr2ogr", "-f", "PostgreSQL",
+             f"PG:host={url.host} port={url.port} dbname={url.database} user={url.username}",
+             path, "-nln", "bench.ogr_parcels", "-nlt", "PROMOTE_TO_MULTI", "-lco", "SPATIAL_INDEX=GIST",
+             "-lco", "GEOMETRY_NAME=geom", "--config", "PG_USE_COPY", "YES"],
+            check=True, env=env,
+        )  # fmt: skip
+        detail = "plain load, no validation"
+    else:
+        from danang_sdi.store.ingest import load_file
+
+        outcome = load_file(settings, path, "cadastral_parcel", "append", accept_warnings=True)
+        b = outcome.batch
+        detail = (
+            f"{b.inserted:,} inserted, {b.quarantined:,} quarantined, {len(outcome.report.issues):,} issues"
+        )
+    print(json.dumps({"seconds": time.perf_counter() - started, "detail": detail}))
+
+
+def measure(task: str, path: str) -> None:
+    done = subprocess.run([sys.executable, __file__, "--work", task, path], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{task} failed: {done.stderr.strip().splitlines()[-1:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB on Linux
+    print(json.dumps(result))
+
+
+def run(task: str, path: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--measure", task, str(path)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(done.stderr.strip() or done.stdout.strip())
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=560_000)
+    parser.add_argument("--path", type=Path, help="an existing parcel file (default: generated and cached)")
+    parser.add_argument("--work", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.work:
+        return work(*args.work)
+    if args.measure:
+        return measure(*args.measure)
+
+    path = args.path or ROOT / ".sdi" / "bench" / f"parcels_{args.count}.gpkg"
+    if not path.exists():
+        from danang_sdi.samples import write_parcels
+
+        write_parcels(args.count, path, seed=0)
+    print(f"file: {path} ({path.stat().st_size / 1024**2:,.0f} MiB); cluster: {HOME}")
+    _prepare()
+    ogr = run("ogr2ogr", path)
+    ours = run("load", path)
+    print(f"{'task':<44}{'seconds':>9}{'peak RSS GB':>13}")
+    print(f"{'ogr2ogr -f PostgreSQL (PG_USE_COPY=YES)':<44}{ogr['seconds']:>9.1f}{ogr['peak_rss_gb']:>13.2f}")
+    print(
+        f"{'danang-sdi load (validated, with history)':<44}{ours['seconds']:>9.1f}{ours['peak_rss_gb']:>13.2f}"
+    )
+    ratio = ours["seconds"] / ogr["seconds"]
+    print(f"ratio load/ogr2ogr: {ratio:.2f}x time; ours: {ours['detail']}")
+    ok = ratio <= TARGET_RATIO and ours["peak_rss_gb"] <= TARGET_GB
+    print(f"targets ratio ≤ {TARGET_RATIO:g} and ≤ {TARGET_GB:g} GB: {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Attribute rules, all driven by the catalog's ``Attribute``: field.missing, .type, .range, .pattern, .code.
+
+Each rule is one vectorised pass over a column; Python only loops over the rows that break it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from danang_sdi.catalog.models import Attribute, AttributeType, CodeList
+from danang_sdi.errors import CatalogError
+from danang_sdi.qa.base import Issue, Subject
+from danang_sdi.qa.values import TYPE_WORDS
+
+SHOWN_CHARS = 60
+
+
+def show(value: object) -> str:
+    """A value as quoted in a message: text in quotes and cut short, numbers as they are."""
+    if isinstance(value, str):
+        text = value if len(value) <= SHOWN_CHARS else value[: SHOWN_CHARS - 1] + "…"
+        return f'"{text}"'
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def check_fields(subject: Subject) -> list[Issue]:
+    """Every field rule for every attribute of the layer."""
+    issues: list[Issue] = []
+    for attribute in subject.layer.attributes:
+        if attribute.name in subject.absent:
+            if attribute.required:
+                issues.append(_absent_column(subject, attribute))
+            continue
+        issues += _missing_values(subject, attribute)
+        issues += _wrong_types(subject, attribute)
+        issues += _out_of_range(subject, attribute)
+        issues += _pattern(subject, attribute)
+        issues += _codes(subject, attribute)
+    return issues
+
+
+def _absent_column(subject: Subject, attribute: Attribute) -> Issue:
+    names = ", ".join([attribute.name, *attribute.aliases][:6])
+    return subject.issue(
+        "field.missing",
+        attribute.severity,
+        None,
+        f"thiếu trường bắt buộc {attribute.name} ({attribute.title.vi}); hãy thêm trường có tên như {names}",
+        f"required field {attribute.name} ({attribute.title.en}) is missing; add a field named like {names}",
+        field=attribute.name,
+    )
+
+
+def _rows(mask: np.ndarray | pd.Series) -> Iterable[int]:
+    return np.flatnonzero(np.asarray(mask, dtype=bool)).tolist()
+
+
+def _missing_values(subject: Subject, attribute: Attribute) -> list[Issue]:
+    if not attribute.required:
+        return []
+    bad = subject.bad_types.get(attribute.name, np.zeros(len(subject.frame), dtype=bool))
+    empty = subject.frame[attribute.name].isna().to_numpy(dtype=bool) & ~bad
+    rows = list(_rows(empty))
+    points = subject.points(rows)
+    return [
+        subject.issue(
+            "field.missing",
+            attribute.severity,
+            row,
+            f"{attribute.name} bị bỏ trống nhưng là trường bắt buộc ({attribute.title.vi}); hãy nhập giá trị",
+            f"{attribute.name} is empty but required ({attribute.title.en}); fill it in",
+            field=attribute.name,
+            location=point,
+        )
+        for row, point in zip(rows, points, strict=True)
+    ]
+
+
+def _wrong_types(subject: Subject, attribute: Attribute) -> list[Issue]:
+    bad = subject.bad_types.get(attribute.name)
+    if bad is None or not bad.any():
+        return []
+    vi, en = TYPE_WORDS[attribute.type]
+    rows = list(_rows(bad))
+    issues = []
+    for row, point in zip(rows, subject.points(rows), strict=True):
+        value = show(subject.original(attribute.name, row))
+        issues.append(
+            subject.issue(
+                "field.type",
+                attribute.severity,
+                row,
+                f"{attribute.name} {value} không phải {vi}; hãy sửa giá trị",
+                f"{attribute.name} {value} is not {en}; correct the value",
+                field=attribute.name,
+                location=point,
+            )
+        )
+    return issues
+
+
+def _out_of_range(subject: Subject, attribute: Attribute) -> list[Issue]:
+    values = subject.frame[attribute.name]
+    issues: list[Issue] = []
+    checks: list[tuple[pd.Series, str, str]] = []
+    if attribute.minimum is not None:
+        low = show(attribute.minimum)
+        checks.append(
+            (values < attribute.minimum, f"nhỏ hơn giá trị tối thiểu {low}", f"is below the minimum {low}")
+        )
+    if attribute.maximum is not None:
+        high = show(attribute.maximum)
+        checks.append(
+            (values > attribute.maximum, f"lớn hơn giá trị tối đa {high}", f"is above the maximum {high}")
+        )
+    if attribute.max_length is not None and attribute.type is AttributeType.text:
+        n = attribute.max_length
+        checks.append((values.str.len() > n, f"dài hơn {n} ký tự", f"is longer than {n} characters"))
+    for mask, vi, en in checks:
+        rows = list(_rows(mask.fillna(False).to_numpy(dtype=bool)))
+        for row, point in zip(rows, subject.points(rows), strict=True):
+            value = show(subject.original(attribute.name, row))
+            unit = f" {attribute.unit}" if attribute.unit else ""
+            issues.append(
+                subject.issue(
+                    "field.range",
+                    attribute.severity,
+                    row,
+                    f"{attribute.name} {value}{unit} {vi}; hãy kiểm tra lại giá trị",
+                    f"{attribute.name} {value}{unit} {en}; check the value",
+                    field=attribute.name,
+                    location=point,
+                )
+            )
+    return issues
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Typed values as the text that patterns and code lists compare against."""
+    if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+        return values
+    return values.astype("str").where(values.notna())
+
+
+def _pattern(subject: Subject, attribute: Attribute) -> list[Issue]:
+    if attribute.pattern is None:
+        return []
+    text = as_text(subject.frame[attribute.name])
+    with warnings.catch_warnings():  # pandas warns about capture groups; only the match matters here
+        warnings.simplefilter("ignore", UserWarning)
+        matches = text.str.contains(attribute.pattern, regex=True)
+    wrong = text.notna().to_numpy(dtype=bool) & ~matches.fillna(True).to_numpy(dtype=bool)
+    rows = list(_rows(wrong))
+    issues = []
+    for row, point in zip(rows, subject.points(rows), strict=True):
+        value = show(subject.original(attribute.name, row))
+        issues.append(
+            subject.issue(
+                "field.pattern",
+                attribute.severity,
+                row,
+                f"{attribute.name} {value} không đúng mẫu {attribute.pattern}; hãy sửa theo đúng định dạng",
+                f"{attribute.name} {value} does not match the pattern {attribute.pattern}; correct its format",
+                field=attribute.name,
+                location=point,
+            )
+        )
+    return issues
+
+
+def _code_list(subject: Subject, list_id: str) -> CodeList:
+    try:
+        return subject.code_lists[list_id]
+    except KeyError:
+        raise CatalogError(
+            f"layer {subject.layer.id}: code list {list_id!r} is not in the catalog; "
+            f"add layers/codes/{list_id}.yml or fix the attribute"
+        ) from None
+
+
+def _codes(subject: Subject, attribute: Attribute) -> list[Issue]:
+    if attribute.enum is not None:
+        return _enum(subject, attribute)
+    if not attribute.code_list_ids:
+        return []
+    text = as_text(subject.frame[attribute.name])
+    if attribute.code_list:
+        list_ids = pd.Series(attribute.code_list, index=text.index, dtype=object)
+    else:
+        selector = as_text(subject.frame[attribute.code_list_by])  # unknown selectors: their own field.code
+        list_ids = selector.map(attribute.code_lists or {})
+    present = text.notna() & list_ids.notna()
+    issues: list[Issue] = []
+    for list_id, rows_text in text[present].groupby(list_ids[present]):
+        code_list = _code_list(subject, str(list_id))
+        known = {code.code for code in code_list.codes}
+        tokens = (
+            rows_text.str.split(attribute.separator, regex=False).explode()
+            if attribute.separator
+            else rows_text
+        )
+        tokens = tokens.str.strip()
+        unknown = tokens[~tokens.isin(known)]
+        if unknown.empty:
+            continue
+        by_row = unknown.groupby(level=0).agg(list)
+        positions = subject.frame.index.get_indexer(by_row.index)
+        points = subject.points(positions)
+        for row, wrong, point in zip(positions.tolist(), by_row.tolist(), points, strict=True):
+            issues.append(_code_issue(subject, attribute, code_list, row, wrong, point))
+    return issues
+
+
+_HINTS: dict[tuple[str, str], str | None] = {}
+
+
+def _hint(code_list: CodeList, token: str) -> str | None:
+    key = (code_list.id, token)
+    if key not in _HINTS:
+        close = difflib.get_close_matches(token.upper(), [c.code for c in code_list.codes], n=1, cutoff=0.6)
+        _HINTS[key] = close[0] if close else None
+    return _HINTS[key]
+
+
+def _code_issue(
+    subject: Subject,
+    attribute: Attribute,
+    code_list: CodeList,
+    row: int,
+    tokens: list[str],
+    point: str | None,
+) -> Issue:
+    value = show(subject.original(attribute.name, row))
+    wrong = ", ".join(show(t) for t in tokens)
+    part_vi = f" ({wrong} không hợp lệ)" if attribute.separator and len(tokens) and wrong != value else ""
+    part_en = f" ({wrong} unknown)" if part_vi else ""
+    hint = next((h for h in (_hint(code_list, t) for t in tokens) if h), None)
+    next_vi = f'; có phải là "{hint}"?' if hint else "; hãy dùng một mã trong danh mục"
+    next_en = f'; did you mean "{hint}"?' if hint else "; use a code from the list"
+    return subject.issue(
+        "field.code",
+        attribute.severity,
+        row,
+        f"{attribute.name} {value}{part_vi} không có trong danh mục mã {code_list.id}{next_vi}",
+        f"{attribute.name} {value}{part_en} is not in code list {code_list.id}{next_en}",
+        field=attribute.name,
+        location=point,
+    )
+
+
+def _enum(subject: Subject, attribute: Attribute) -> list[Issue]:
+    values = subject.frame[attribute.name]
+    allowed = attribute.enum or []
+    if attribute.type in (AttributeType.integer, AttributeType.number):
+        ok = values.isin([float(v) for v in allowed if isinstance(v, int | float)])
+    else:
+        ok = as_text(values).isin([str(v) for v in allowed])
+    wrong = values.notna().to_numpy(dtype=bool) & ~ok.fillna(False).to_numpy(dtype=bool)
+    rows = list(_rows(wrong))
+    listed = ", ".join(str(v) for v in allowed)
+    issues = []
+    for row, point in zip(rows, subject.points(rows), strict=True):
+        value = show(subject.original(attribute.name, row))
+        issues.append(
+            subject.issue(
+                "field.code",
+                attribute.severity,
+                row,
+                f"{attribute.name} {value} không thuộc các giá trị cho phép: {listed}",
+                f"{attribute.name} {value} is not one of: {listed}",
+                field=attribute.name,
+                location=point,
+            )
+        )
+    return issues

@@ -1,0 +1,131 @@
+"""Turn source values into the catalog's attribute types, column by column, and say which ones would not go.
+
+Surveyors' files store numbers as text ("12"), codes as numbers (20242.0), dates as "05/01/2024". Every
+value that has an unambiguous reading in the attribute's type is converted; the others become null in
+the typed column and are flagged, so that ``field.type`` can name them and later rules see clean types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from danang_sdi.catalog.models import Attribute, AttributeType
+
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "có", "co", "x", "đúng", "dung"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "không", "khong", "sai"})
+DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d", "%Y/%m/%d")  # after ISO 8601
+TYPE_WORDS = {
+    AttributeType.text: ("văn bản", "text"),
+    AttributeType.integer: ("số nguyên", "an integer"),
+    AttributeType.number: ("số", "a number"),
+    AttributeType.boolean: ("giá trị đúng/sai", "a true/false value"),
+    AttributeType.date: ("ngày (YYYY-MM-DD)", "a date (YYYY-MM-DD)"),
+    AttributeType.datetime: ("ngày giờ (ISO 8601)", "a date and time (ISO 8601)"),
+}
+
+
+@dataclass(frozen=True)
+class Coerced:
+    """A column in its catalog type, and where the source value could not be read in that type."""
+
+    values: pd.Series
+    bad: np.ndarray  # bool per row: a value was there but is not of the attribute's type
+
+
+def is_blank(values: pd.Series) -> np.ndarray:
+    """Null, NaN, or text that is empty once trimmed."""
+    blank = values.isna().to_numpy(dtype=bool)
+    if _is_text(values):
+        return blank | values.astype("str").str.strip().eq("").to_numpy(dtype=bool, na_value=True)
+    return blank
+
+
+def _is_text(values: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Text of any column: whole floats lose their ``.0`` (codes read as numbers), dates become ISO."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("str").where(values.notna())
+    if pd.api.types.is_float_dtype(values.dtype):
+        whole = values.notna() & (values % 1 == 0)
+        text = values.astype("str")
+        text[whole] = values[whole].astype("int64").astype("str")
+        return text.where(values.notna())
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.astype("str").where(values.notna())
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.dt.strftime("%Y-%m-%d").where(values.notna())
+    text = values.astype("str").str.strip()
+    return text.where(values.notna() & text.ne(""))
+
+
+def _as_number(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("float64")
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return values.astype("float64")
+    text = _as_text(values).str.replace(",", ".", regex=False)  # 12,5 as written in Vietnam
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _as_boolean(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("boolean")
+    words = _as_text(values).str.casefold()
+    result = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    result[words.isin(TRUE_WORDS).to_numpy(dtype=bool)] = True
+    result[words.isin(FALSE_WORDS).to_numpy(dtype=bool)] = False
+    return result
+
+
+def _as_datetime(values: pd.Series, *, date_only: bool) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        result = values.dt.tz_localize(None) if values.dt.tz is not None else values
+    else:
+        text = _as_text(values)
+        result = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        for fmt in DATE_FORMATS:
+            todo = result.isna() & text.notna()
+            if not todo.any():
+                break
+            result[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    return result.dt.normalize() if date_only else result
+
+
+def coerce(values: pd.Series, attribute: Attribute) -> Coerced:
+    """Convert one source column to ``attribute.type``; blanks become null and are not "bad".
+
+    Examples
+    --------
+    >>> from danang_sdi.catalog.models import Attribute, Text
+    >>> a = Attribute(name="so_thua", title=Text(vi="x", en="x"), type="integer")
+    >>> c = coerce(pd.Series(["12", "12a", "", "4.5"]), a)
+    >>> c.values.tolist(), c.bad.tolist()
+    ([12, <NA>, <NA>, <NA>], [False, True, False, True])
+    """
+    blank = is_blank(values)
+    kind = attribute.type
+    if kind is AttributeType.text:
+        typed = _as_text(values)
+        return Coerced(typed, np.zeros(len(values), dtype=bool))
+    if kind in (AttributeType.integer, AttributeType.number):
+        number = _as_number(values)
+        bad = number.isna().to_numpy(dtype=bool) & ~blank
+        if kind is AttributeType.integer:
+            fractional = (number.notna() & (number % 1 != 0)).to_numpy(dtype=bool)
+            bad |= fractional
+            number = number.mask(fractional)
+            typed = number.astype("Int64")
+        else:
+            typed = number
+        return Coerced(typed, bad)
+    if kind is AttributeType.boolean:
+        typed = _as_boolean(values)
+    else:
+        typed = _as_datetime(values, date_only=kind is AttributeType.date)
+    return Coerced(typed, typed.isna().to_numpy(dtype=bool) & ~blank)

@@ -1,0 +1,54 @@
+"""Source values to catalog types: what converts, what is flagged for field.type, what counts as blank."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from danang_sdi.catalog.models import Attribute, Text
+from danang_sdi.qa import values
+from danang_sdi.qa.values import coerce
+
+T = Text(vi="x", en="x")
+
+
+def _attr(kind: str) -> Attribute:
+    return Attribute(name="a", title=T, type=kind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "typed", "bad"),
+    [
+        (
+            "integer",
+            ["12", "12a", "", None, "4.0", "4.5"],
+            [12, None, None, None, 4, None],
+            [0, 1, 0, 0, 0, 1],
+        ),
+        ("integer", [1.0, 2.5, np.nan], [1, None, None], [0, 1, 0]),
+        ("number", ["12,5", "x", "3"], [12.5, None, 3.0], [0, 1, 0]),
+        ("text", [20242.0, np.nan, 3.5], ["20242", None, "3.5"], [0, 0, 0]),
+        ("text", ["  ODT ", " ", None], ["ODT", None, None], [0, 0, 0]),
+        ("boolean", ["Có", "không", "maybe", "1"], [True, False, None, True], [0, 0, 1, 0]),
+    ],
+)
+def test_coercion(kind: str, source: list, typed: list, bad: list) -> None:
+    result = coerce(pd.Series(source), _attr(kind))
+    got = [None if pd.isna(v) else v for v in result.values.tolist()]
+    assert got == typed
+    assert result.bad.tolist() == [bool(b) for b in bad]
+
+
+def test_dates_read_iso_and_vietnamese_day_first() -> None:
+    result = coerce(pd.Series(["2024-01-05", "05/01/2024", "31/12/2023", "soon", None]), _attr("date"))
+    assert [None if pd.isna(v) else v.date().isoformat() for v in result.values] == [
+        "2024-01-05", "2024-01-05", "2023-12-31", None, None
+    ]  # fmt: skip
+    assert result.bad.tolist() == [False, False, False, True, False]
+
+
+def test_docstring_examples_run() -> None:
+    assert doctest.testmod(values).failed == 0
