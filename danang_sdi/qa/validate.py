@@ -76,10 +76,12 @@ def _shapes(subject: Subject, issues: list[Issue]) -> dict[int, shapely.Geometry
     return {row: subject.geometry[row] for row in rows if subject.geometry[row] is not None}
 
 
-def validate_source(source: SourceFrame, layer: Layer, code_lists: Mapping[str, CodeList]) -> Report:
-    """Run the field rules and the layer's checks on an already read delivery."""
+def validate_source(
+    source: SourceFrame, layer: Layer, code_lists: Mapping[str, CodeList], subject: Subject | None = None
+) -> Report:
+    """Run the field rules and the layer's checks on an already read (and maybe already typed) delivery."""
     started = time.perf_counter()
-    subject = build_subject(source, layer, code_lists)
+    subject = subject or build_subject(source, layer, code_lists)
     issues: list[Issue] = [
         subject.issue(note.rule, note.severity, None, note.vi, note.en) for note in source.notes
     ]

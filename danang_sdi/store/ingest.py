@@ -7,6 +7,7 @@ the whole file (no CRS fits, a required field absent) refuse it too: no feature 
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from danang_sdi.qa.validate import build_subject, validate_source
 from danang_sdi.settings import Settings
 from danang_sdi.sources.parts import SHAPEFILE_PARTS
 from danang_sdi.sources.reader import SourceFrame, read_source
-from danang_sdi.store.loader import BatchResult, LoadInput, Mode, SourceInfo, write_batch
+from danang_sdi.store.loader import BatchResult, BatchWriter, Mode, SourceInfo
 
 
 class LoadRefused(SdiError, ValueError):
@@ -125,28 +126,34 @@ def load_file(
     path = Path(path)
     source = read_source(path, layer, source_layer=source_layer)
     code_lists = catalog.code_lists_of(layer)
-    report = validate_source(source, layer, code_lists)
-    reason = _refusal(report, strict, accept_warnings)
-    if reason:
-        raise LoadRefused(f"{source.label} was not loaded into {layer.id}: {reason}", report)
     subject = build_subject(source, layer, code_lists)
-    report.issues = sort_issues(report.issues + unstorable_duplicates(subject, report))
-    data = LoadInput(
-        layer=layer,
-        frame=subject.frame,
-        original=_original(source),
-        rejected=rejected_features(report),
-        source=SourceInfo(
-            file_name=source.label,
-            sha256=file_sha256(path),
-            driver=source.driver,
-            encoding=source.encoding_label,
-            crs=source.crs.code,
-            crs_reason=source.crs.reason,
-        ),
-        report=report.to_dict(),
+    info = SourceInfo(
+        file_name=source.label,
+        sha256=file_sha256(path),
+        driver=source.driver,
+        encoding=source.encoding_label,
+        crs=source.crs.code,
+        crs_reason=source.crs.reason,
     )
-    return LoadOutcome(report, write_batch(settings, data, mode=mode, dry_run=dry_run, force=force))
+    writer = BatchWriter(settings, layer, subject.frame, info, mode, dry_run=dry_run, force=force)
+    # The COPY runs beside the checks (shapely and psycopg release the GIL); nothing is visible until finish.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        staged = pool.submit(writer.stage)
+        try:
+            report = validate_source(source, layer, code_lists, subject)
+            noop = staged.result()
+            if noop is not None:
+                return LoadOutcome(report, noop)
+            reason = _refusal(report, strict, accept_warnings)
+            if reason:
+                raise LoadRefused(f"{source.label} was not loaded into {layer.id}: {reason}", report)
+            report.issues = sort_issues(report.issues + unstorable_duplicates(subject, report))
+        except BaseException:
+            wait([staged])
+            writer.abort()
+            raise
+    batch = writer.finish(_original(source), rejected_features(report), report.to_dict())
+    return LoadOutcome(report, batch)
 
 
 def load(path: str | Path, layer: str, mode: Mode = "append", **options) -> BatchResult:

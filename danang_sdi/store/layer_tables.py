@@ -50,6 +50,10 @@ def table_name(layer: Layer) -> sql.Composable:
     return sql.Identifier(DATA_SCHEMA, layer.id)
 
 
+def geometry_index(layer: Layer) -> sql.Composable:
+    return sql.Identifier(DATA_SCHEMA, f"{layer.id}_geom_gist")
+
+
 def create_table(layer: Layer) -> list[sql.Composable]:
     """Statements that create the layer's table and indexes if they are missing."""
     geometry = sql.SQL("geometry({}, {})").format(

@@ -12,6 +12,8 @@ import datetime as dt
 import getpass
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -92,41 +94,93 @@ def write_batch(
     settings: Settings, data: LoadInput, mode: Mode = "append", dry_run: bool = False, force: bool = False
 ) -> BatchResult:
     """Write one delivery in one transaction (rolled back at the end when ``dry_run``)."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-    layer = data.layer
-    accepted = data.frame.loc[[i for i in data.frame.index if i not in data.rejected]]
-    conn = connect(settings)
-    try:
-        with conn.transaction(force_rollback=dry_run):
-            _lock_layer(conn, layer)
-            previous = _same_file_batch(conn, layer, data.source.sha256)
-            if previous is not None and not force:
+    writer = BatchWriter(settings, data.layer, data.frame, data.source, mode, dry_run=dry_run, force=force)
+    return writer.stage() or writer.finish(data.original, data.rejected, data.report)
+
+
+class BatchWriter:
+    """One load's transaction in two steps, so that the COPY can run while the delivery is validated.
+
+    ``stage`` locks the layer and copies every feature into the staging table; ``finish`` moves the
+    rejected ones to quarantine, merges the rest and commits (or rolls back for a dry run). Nothing is
+    visible to anyone else before ``finish`` commits; ``abort`` (or any failure) rolls it all back.
+    """
+
+    def __init__(
+        self, settings: Settings, layer: Layer, frame: gpd.GeoDataFrame, source: SourceInfo, mode: Mode = "append",
+        *, dry_run: bool = False, force: bool = False,
+    ) -> None:  # fmt: skip
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.settings, self.layer, self.frame, self.source = settings, layer, frame, source
+        self.mode, self.dry_run, self.force = mode, dry_run, force
+        self.conn: psycopg.Connection | None = None
+
+    def stage(self) -> BatchResult | None:
+        """Lock the layer and COPY the features; a ``noop`` result when this file is already loaded."""
+        self.started = dt.datetime.now(dt.UTC)
+        self.conn = connect(self.settings)
+        with self._failing():
+            _lock_layer(self.conn, self.layer)
+            previous = _same_file_batch(self.conn, self.layer, self.source.sha256)
+            if previous is not None and not self.force:
+                self.abort()
                 return BatchResult(
-                    previous,
-                    layer.id,
-                    "noop",
-                    mode,
-                    message=f"this file was already loaded into {layer.id} as batch {previous}: nothing to do "
+                    previous, self.layer.id, "noop", self.mode,
+                    message=f"this file was already loaded into {self.layer.id} as batch {previous}: nothing to do "
                     "(use --force to load it again)",
-                )
-            batch_id = _insert_batch(conn, data, mode)
-            _copy_staging(conn, layer, accepted)
-            quarantined = _quarantine(conn, layer, batch_id, data)
-            counts = _merge(conn, layer, batch_id, mode)
+                )  # fmt: skip
+            _copy_staging(self.conn, self.layer, self.frame)
+        return None
+
+    def finish(
+        self, original: pd.DataFrame, rejected: dict[int, list[dict[str, Any]]], report: dict[str, Any]
+    ) -> BatchResult:
+        """Quarantine the rejected features, merge the others, record the batch, commit."""
+        conn = self.conn
+        with self._failing():
+            data = LoadInput(self.layer, self.frame, original, rejected, self.source, report)
+            batch_id = _insert_batch(conn, data, self.mode, self.started)
+            quarantined = _quarantine(conn, self.layer, batch_id, data)
+            if rejected:
+                conn.execute("DELETE FROM sdi_staging WHERE src_index = ANY(%s)", (list(rejected),))
+            accepted = self.frame.drop(index=list(rejected), errors="ignore")
+            counts = _merge(conn, self.layer, batch_id, self.mode, _bounds(accepted))
             quarantined += counts.pop("quarantined", 0)
             _finish_batch(conn, batch_id, counts, quarantined)
-        status = "dry_run" if dry_run else "done"
-        return BatchResult(batch_id, layer.id, status, mode, quarantined=quarantined, **counts)
-    except psycopg.Error as exc:
+            if self.dry_run:
+                conn.rollback()
+            else:
+                conn.commit()
         conn.close()
-        _record_failure(settings, data, mode, exc)
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseError(
-            f"loading {data.source.file_name} into {layer.id} failed, nothing was written: {reason}"
-        ) from exc
-    finally:
-        conn.close()
+        status = "dry_run" if self.dry_run else "done"
+        return BatchResult(batch_id, self.layer.id, status, self.mode, quarantined=quarantined, **counts)
+
+    def abort(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            self.conn.rollback()
+            self.conn.close()
+
+    @contextmanager
+    def _failing(self) -> Iterator[None]:
+        """Any failure: roll back, say so in the batch table if the database is still there, one clear error."""
+        try:
+            yield
+        except psycopg.Error as exc:
+            self.abort()
+            _record_failure(self.settings, self.layer, self.source, self.mode, exc)
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DatabaseError(
+                f"loading {self.source.file_name} into {self.layer.id} failed, nothing was written: {reason}"
+            ) from exc
+        except BaseException:
+            self.abort()
+            raise
+
+
+def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    bounds = frame.total_bounds
+    return tuple(float(b) for b in bounds) if np.isfinite(bounds).all() else None
 
 
 def _lock_layer(conn: psycopg.Connection, layer: Layer) -> None:
@@ -147,18 +201,19 @@ def _same_file_batch(conn: psycopg.Connection, layer: Layer, sha256: str) -> int
     return row[0] if row else None
 
 
-def _insert_batch(conn: psycopg.Connection, data: LoadInput, mode: Mode) -> int:
+def _insert_batch(conn: psycopg.Connection, data: LoadInput, mode: Mode, started: dt.datetime) -> int:
     src = data.source
     return conn.execute(
         "INSERT INTO sdi_meta.batch (layer, file_name, sha256, mode, status, os_user, started, source_driver, "
         "source_encoding, source_crs, crs_reason, report) "
-        "VALUES (%s, %s, %s, %s, 'done', %s, clock_timestamp(), %s, %s, %s, %s, %s) RETURNING id",
+        "VALUES (%s, %s, %s, %s, 'done', %s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (
             data.layer.id,
             src.file_name,
             src.sha256,
             mode,
             getpass.getuser(),
+            started,
             src.driver,
             src.encoding,
             src.crs,
@@ -253,9 +308,16 @@ def _json_value(value: Any) -> Any:
     return value if isinstance(value, (int, float, str, bool)) else str(value)
 
 
-def _merge(conn: psycopg.Connection, layer: Layer, batch_id: int, mode: Mode) -> dict[str, int]:
+def _merge(
+    conn: psycopg.Connection, layer: Layer, batch_id: int, mode: Mode, new_bounds: tuple | None
+) -> dict[str, int]:
     """Set-based merge of the staging table into the layer, writing history as it goes."""
     q = _MergeSql(layer, batch_id)
+    rebuild_index = conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(q.table)).fetchone()[
+        0
+    ]
+    if rebuild_index:  # a first load: one index build after the insert beats 500,000 index insertions
+        conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(lt.geometry_index(layer)))
     duplicates = conn.execute(q.duplicates_to_quarantine()).rowcount
     conn.execute(q.match_existing())
     counts = {"inserted": 0, "updated": 0, "unchanged": 0, "deleted": 0, "quarantined": duplicates}
@@ -269,7 +331,10 @@ def _merge(conn: psycopg.Connection, layer: Layer, batch_id: int, mode: Mode) ->
     counts["inserted"] = conn.execute(q.inserts()).rowcount
     if mode == "replace":
         counts["deleted"] = conn.execute(q.deletes()).rowcount
-    conn.execute(q.batch_extent())
+    if rebuild_index:
+        for statement in lt.create_table(layer):
+            conn.execute(statement)
+    conn.execute(q.batch_extent(new_bounds))
     return counts
 
 
@@ -383,7 +448,7 @@ class _MergeSql:
     def inserts(self) -> sql.Composable:
         return sql.SQL(
             "WITH ins AS (INSERT INTO {t} ({cols}, geom) SELECT {s_cols}, {g} FROM sdi_staging s WHERE s.fid IS NULL "
-            "ORDER BY s.src_index RETURNING fid) INSERT INTO {h} (batch_id, op, fid) SELECT {b}, 'I', fid FROM ins"
+            "RETURNING fid) INSERT INTO {h} (batch_id, op, fid) SELECT {b}, 'I', fid FROM ins"
         ).format(
             t=self.table,
             cols=sql.SQL(", ").join(self.cols),
@@ -412,14 +477,20 @@ class _MergeSql:
             cols=sql.SQL(", ").join(self.cols),
         )
 
-    def batch_extent(self) -> sql.Composable:
-        """The envelope of everything the batch touched (old and new geometries): the tiles to rebuild."""
+    def batch_extent(self, new_bounds: tuple[float, float, float, float] | None) -> sql.Composable:
+        """The envelope of everything the batch touched, old and new geometries: the tiles to rebuild."""
+        old = sql.SQL(
+            "SELECT ST_Transform(h.geom, 5899) AS g FROM {h} h WHERE h.batch_id = {b} AND h.geom IS NOT NULL"
+        ).format(h=self.history, b=self.batch)
+        if new_bounds is not None:
+            envelope = sql.SQL("ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, {}), 5899)").format(
+                *map(sql.Literal, new_bounds), self.srid
+            )
+            old = sql.SQL("{} UNION ALL SELECT {}").format(old, envelope)
         return sql.SQL(
             "UPDATE sdi_meta.batch SET extent = (SELECT ST_SetSRID(ST_Expand(ST_Extent(g), 1)::geometry, 5899) "
-            "FROM (SELECT ST_Transform(h.geom, 5899) AS g FROM {h} h WHERE h.batch_id = {b} AND h.geom IS NOT NULL "
-            "UNION ALL SELECT ST_Transform(t.geom, 5899) FROM {t} t JOIN {h} h ON h.fid = t.fid "
-            "WHERE h.batch_id = {b}) touched) WHERE id = {b}"
-        ).format(h=self.history, b=self.batch, t=self.table)
+            "FROM ({}) touched) WHERE id = {}"
+        ).format(old, self.batch)
 
 
 def _finish_batch(conn: psycopg.Connection, batch_id: int, counts: dict[str, int], quarantined: int) -> None:
@@ -437,9 +508,8 @@ def _finish_batch(conn: psycopg.Connection, batch_id: int, counts: dict[str, int
     )
 
 
-def _record_failure(settings: Settings, data: LoadInput, mode: Mode, error: Exception) -> None:
+def _record_failure(settings: Settings, layer: Layer, src: SourceInfo, mode: Mode, error: Exception) -> None:
     """Say in the batch table that a load failed, when the database can still be reached."""
-    src = data.source
     try:
         with connect(settings) as conn:
             conn.execute(
@@ -447,7 +517,7 @@ def _record_failure(settings: Settings, data: LoadInput, mode: Mode, error: Exce
                 "source_driver, source_encoding, source_crs, message) "
                 "VALUES (%s, %s, %s, %s, 'failed', %s, clock_timestamp(), clock_timestamp(), %s, %s, %s, %s)",
                 (
-                    data.layer.id,
+                    layer.id,
                     src.file_name,
                     src.sha256,
                     mode,
