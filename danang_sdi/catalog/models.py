@@ -12,6 +12,7 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
@@ -260,6 +261,75 @@ class Layer(Strict):
     def published_attributes(self) -> list[Attribute]:
         """Attributes the public server may show: never ``restricted`` ones."""
         return [a for a in self.attributes if a.access is Access.public]
+
+
+class RasterDType(StrEnum):
+    uint8 = "uint8"
+    uint16 = "uint16"
+    int16 = "int16"
+    uint32 = "uint32"
+    int32 = "int32"
+    float32 = "float32"
+    float64 = "float64"
+
+
+class Resolution(Strict):
+    """Accepted pixel size, in metres of the storage CRS, after reprojection."""
+
+    min: float = Field(gt=0)
+    max: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> Resolution:
+        if self.min > self.max:
+            raise ValueError(f"resolution min {self.min} is above max {self.max}")
+        return self
+
+
+class RasterBand(Strict):
+    name: str = Field(pattern=IDENTIFIER)
+    title: Text
+    unit: str | None = None
+
+
+class RasterPublish(Strict):
+    ogcapi: bool = True  # OGC API Coverages, through pygeoapi's rasterio provider
+
+
+class RasterLayer(Strict):
+    """A raster layer (``layers/rasters/<id>.yml``): stored as a Cloud-Optimised GeoTIFF in the storage CRS."""
+
+    kind: Literal["raster"] = "raster"
+    id: str = Field(pattern=IDENTIFIER)
+    name: Text
+    description: Text
+    group: str
+    owner: str
+    operator: str | None = None
+    storage_crs: str = "EPSG:5899"
+    update_frequency: Literal["continuous", "daily", "weekly", "monthly", "quarterly", "yearly", "on_change"]
+    provenance: Provenance = Provenance.inferred
+    source: str | None = None
+    resolution: Resolution
+    dtype: RasterDType  # stored type; a delivery's type must cast to it without loss
+    nodata: float  # stored nodata; a delivery must declare its own, which is mapped to this one
+    bands: list[RasterBand] = Field(min_length=1)
+    resampling: Literal["nearest", "bilinear", "cubic", "average"] = "bilinear"
+    compression: Literal["deflate", "lzw", "zstd", "jpeg", "webp"] = "deflate"
+    publish: RasterPublish = Field(default_factory=RasterPublish)
+    keywords: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _nodata_fits(self) -> RasterLayer:
+        kind = np.dtype(self.dtype.value)
+        if kind.kind in "iu":
+            info = np.iinfo(kind)
+            if not (float(self.nodata).is_integer() and info.min <= self.nodata <= info.max):
+                raise ValueError(f"nodata {self.nodata:g} is not a {self.dtype} value")
+        names = [b.name for b in self.bands]
+        if len(set(names)) != len(names):
+            raise ValueError("band names must be unique")
+        return self
 
 
 class Agency(Strict):

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from danang_sdi.catalog.consistency import code_list_problems, info_problems, layer_problems
-from danang_sdi.catalog.models import Agency, CatalogInfo, CodeList, Group, Layer
+from danang_sdi.catalog.models import Agency, CatalogInfo, CodeList, Group, Layer, RasterLayer
+from danang_sdi.catalog.raster_checks import raster_problems
 from danang_sdi.catalog.yamlfile import YamlFile, display_path, read_yaml
 from danang_sdi.errors import CatalogError, LayerNotFound
 from danang_sdi.settings import Settings
 
 INFO_FILE = "catalog.yml"
 CODES_DIR = "codes"
+RASTERS_DIR = "rasters"
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Catalog:
     layers: dict[str, Layer]
     code_lists: dict[str, CodeList]
     path: Path
+    rasters: dict[str, RasterLayer] = field(default_factory=dict)  # layers/rasters/<id>.yml
 
     def __iter__(self) -> Iterator[Layer]:
         return iter(self.layers.values())
@@ -70,7 +73,16 @@ class Catalog:
         """The code lists ``layer``'s attributes refer to (what a validator needs for that layer)."""
         return {i: self.code_lists[i] for a in layer.attributes for i in a.code_list_ids}
 
-    def group(self, layer: Layer) -> Group:
+    def raster(self, layer_id: str) -> RasterLayer:
+        """The raster layer ``layer_id``; raises ``LayerNotFound`` naming the known raster layers."""
+        try:
+            return self.rasters[layer_id]
+        except KeyError:
+            raise LayerNotFound(
+                f"unknown raster layer {layer_id!r}; known raster layers: {', '.join(self.rasters) or 'none'}"
+            ) from None
+
+    def group(self, layer: Layer | RasterLayer) -> Group:
         return next(g for g in self.info.groups if g.id == layer.group)
 
     def agency(self, code: str) -> Agency:
@@ -108,7 +120,12 @@ def load_catalog(path: Path | None = None) -> Catalog:
         layer = file.validate(Layer)
         _raise_if(file, list(layer_problems(file, layer, info, code_lists)))
         layers[layer.id] = layer
-    return Catalog(info=info, layers=layers, code_lists=code_lists, path=directory)
+    rasters: dict[str, RasterLayer] = {}
+    for file in _files(directory / RASTERS_DIR):
+        raster = file.validate(RasterLayer)
+        _raise_if(file, list(raster_problems(file, raster, info, set(layers))))
+        rasters[raster.id] = raster
+    return Catalog(info=info, layers=layers, code_lists=code_lists, path=directory, rasters=rasters)
 
 
 def _files(directory: Path, skip: str | None = None) -> Iterator[YamlFile]:

@@ -65,7 +65,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from danang_sdi.cli import batches, catalog, db, load, samples, validate
+    from danang_sdi.cli import batches, catalog, db, load, publish, samples, serve, validate
 
     for command in (
         catalog.catalog,
@@ -73,6 +73,8 @@ def _register() -> None:
         load.load,
         batches.batches,
         db.db,
+        publish.publish,
+        serve.serve,
         samples.samples,
     ):
         cli.add_command(command)
