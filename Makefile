@@ -2,10 +2,13 @@
 SHELL := /bin/bash
 BIN := .venv/bin
 
-.PHONY: setup demo test lint format db-up db-down clean
+.PHONY: setup setup-test demo test lint format db-up db-down clean
 
 setup:  ## Debian packages, .venv with Python >= 3.12, the package (idempotent)
 	@scripts/bootstrap.sh
+
+setup-test:  ## setup, plus the real clients the tests drive (QGIS, Chromium)
+	@scripts/bootstrap.sh --test
 
 demo: setup  ## bring up PostGIS, create the schemas, report (later: load samples, build tiles, serve)
 	@scripts/demo.sh

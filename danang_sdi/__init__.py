@@ -19,15 +19,16 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it, imported on first access
+# public name -> "module:attribute" that defines it, imported on first access
 _LAZY: dict[str, str] = {
-    "validate": "danang_sdi.qa.validate",
-    "load": "danang_sdi.store.ingest",
-    "read_layer": "danang_sdi.analysis",
-    "read_api": "danang_sdi.analysis",
-    "connect": "danang_sdi.analysis",
-    "validate_raster": "danang_sdi.rasters",
-    "load_raster": "danang_sdi.rasters",
+    "validate": "danang_sdi.qa.validate:validate",
+    "load": "danang_sdi.store.ingest:load",
+    "rollback": "danang_sdi.store.batches:undo",
+    "read_layer": "danang_sdi.analysis:read_layer",
+    "read_api": "danang_sdi.analysis:read_api",
+    "connect": "danang_sdi.analysis:connect",
+    "validate_raster": "danang_sdi.rasters:validate_raster",
+    "load_raster": "danang_sdi.rasters:load_raster",
 }
 
 __all__ = ["__version__", "catalog", *_LAZY]
@@ -37,7 +38,8 @@ def __getattr__(name: str) -> Any:
     if name == "catalog":  # the subpackage, callable: danang_sdi.catalog() reads the catalog
         return importlib.import_module("danang_sdi.catalog")
     if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        module, _, attribute = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module), attribute)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'danang_sdi' has no attribute {name!r}")

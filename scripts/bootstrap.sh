@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Set up everything the toolkit needs on a fresh Debian/Ubuntu machine: Debian packages (as root),
 # a Python >= 3.12 virtual environment in .venv with the package installed. Idempotent.
+#   scripts/bootstrap.sh          what the toolkit needs (make setup, make demo)
+#   scripts/bootstrap.sh --test   also the real clients the test suite drives (make test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+lists=(scripts/debian-packages.txt)
+[[ "${1:-}" == "--test" ]] && lists+=(scripts/debian-packages-test.txt)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
@@ -12,7 +16,7 @@ missing=()
 while read -r pkg; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done < scripts/debian-packages.txt
+done < <(cat "${lists[@]}")
 if (( ${#missing[@]} )); then
   if [[ $(id -u) -eq 0 ]]; then
     say "installing Debian packages: ${missing[*]}"

@@ -42,3 +42,18 @@ def parcels(count: int, seed: int, output: Path, overwrite: bool) -> None:
     started = time.perf_counter()
     write_parcels(count, output, seed=seed, overwrite=overwrite)
     click.echo(f"wrote {count:,} parcels to {output} in {time.perf_counter() - started:.1f} s")
+
+
+@samples.command("load")
+@click.option(
+    "--samples-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with manifest.yml [data_samples].",
+)
+@click.pass_context
+def load(ctx: click.Context, samples_dir: Path | None) -> None:
+    """Load every layer's clean sample delivery (upsert): the sample deployment of `make demo`."""
+    from danang_sdi.samples.deploy import SAMPLES_DIR, load_samples
+
+    outcomes = load_samples(ctx.obj, samples_dir=samples_dir or SAMPLES_DIR, say=click.echo)
+    click.echo(f"{len(outcomes)} layers hold their sample deliveries")

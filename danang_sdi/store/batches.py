@@ -109,3 +109,11 @@ def _undo_statements(layer, batch_id: int) -> list[sql.Composable]:
             "SELECT fid, {cols}, geom FROM {h} WHERE batch_id = {b} AND op = 'D'"
         ).format(t=table, cols=col_list, h=history, b=b),
     ]
+
+
+def undo(batch_id: int) -> RollbackResult:
+    """The analyst's one-liner: ``danang_sdi.rollback(batch_id)`` with the environment's settings."""
+    from danang_sdi.catalog import load_catalog
+
+    settings = Settings.from_env()
+    return rollback(settings, load_catalog(settings.layers_dir), batch_id)
