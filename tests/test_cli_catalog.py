@@ -90,8 +90,39 @@ def test_a_new_layer_file_appears_in_list(runner: CliRunner, layers_copy: Path) 
         cli, ["catalog", "list", "--format", "json"], env={"DANANG_SDI_LAYERS": str(layers_copy)}
     )
     assert result.exit_code == 0, result.output
-    ids = [row["id"] for row in json.loads(result.stdout)]
+    ids = [row["id"] for row in json.loads(result.stdout) if row["kind"] == "vector"]
     assert "fire_hydrant" in ids and len(ids) == len(REQUIRED_LAYERS) + 1
+
+
+def test_raster_layers_are_listed_and_shown_with_their_kind(runner: CliRunner) -> None:
+    listed = runner.invoke(cli, ["catalog", "list", "--format", "json"], env=REPO_ENV)
+    rows = {row["id"]: row for row in json.loads(listed.stdout)}
+    assert rows["cadastral_parcel"]["kind"] == "vector"
+    dem = rows["dem"]
+    assert (dem["kind"], dem["geometry"], dem["dtype"], dem["bands"]) == (
+        "raster",
+        "raster",
+        "float32",
+        ["elevation"],
+    )
+    assert dem["storage_crs"] == "EPSG:5899" and dem["family"] == "base" and dem["tiles"] is None
+    table = runner.invoke(cli, ["catalog", "list"], env=REPO_ENV)
+    assert "17 layers, 2 raster layers" in table.stdout and "raster uint8" in table.stdout
+    shown = runner.invoke(cli, ["catalog", "show", "dem"], env=REPO_ENV)
+    assert shown.exit_code == 0, shown.output
+    for phrase in (
+        "dem (raster)",
+        "raster float32",
+        "pixels 0.5-35 m",
+        "nodata -9999",
+        "elevation",
+        "Độ cao",
+    ):
+        assert phrase in shown.stdout
+    data = json.loads(
+        runner.invoke(cli, ["catalog", "show", "orthophoto", "--format", "json"], env=REPO_ENV).stdout
+    )
+    assert data["kind"] == "raster" and [b["name"] for b in data["bands"]] == ["red", "green", "blue"]
 
 
 def test_a_broken_catalog_is_one_line_with_file_and_line(runner: CliRunner, layers_copy: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from danang_sdi.catalog.models import Access, Attribute, Check, CodeList, Layer
+from danang_sdi.catalog.models import Access, Attribute, Check, CodeList, Layer, RasterLayer
 from danang_sdi.catalog.reference import KEYS
 from danang_sdi.catalog.registry import Catalog
 
@@ -42,6 +42,7 @@ def catalog_markdown(catalog: Catalog) -> str:
             [_layer_row(catalog, layer) for layer in catalog],
         ),
         "",
+        *_raster_table(catalog),
         "## Groups",
         "",
         *_table(["id", "name", "family"], [[g.id, _names(g.name), g.family] for g in info.groups]),
@@ -56,6 +57,8 @@ def catalog_markdown(catalog: Catalog) -> str:
     ]
     for layer in catalog:
         lines += _layer_section(catalog, layer)
+    for raster in catalog.rasters.values():
+        lines += _raster_section(catalog, raster)
     lines += ["## Code lists", ""]
     lines += _table(
         ["id", "name", "codes", "valid", "provenance", "source"],
@@ -117,6 +120,52 @@ def _layer_section(catalog: Catalog, layer: Layer) -> list[str]:
     if layer.checks:
         lines += ["", *_table(["check", "severity", "parameters"], [_check_row(c) for c in layer.checks])]
     return [*lines, ""]
+
+
+def _raster_table(catalog: Catalog) -> list[str]:
+    if not catalog.rasters:
+        return []
+    header = ["id", "name", "group (family)", "type × bands", "pixel size", "owner", "updated", "OGC API"]
+    rows = [
+        [
+            f"[`{r.id}`](#{r.id})",
+            _names(r.name),
+            f"{r.group} ({catalog.group(r).family})",
+            f"{r.dtype} × {len(r.bands)}",
+            f"{r.resolution.min:g}–{r.resolution.max:g} m",
+            r.owner,
+            r.update_frequency,
+            "coverage" if r.publish.ogcapi else "no",
+        ]
+        for r in catalog.rasters.values()
+    ]
+    intro = "Stored as Cloud-Optimised GeoTIFFs in the storage CRS (`layers/rasters/<id>.yml`)."
+    return ["## Raster layers", "", intro, "", *_table(header, rows), ""]
+
+
+def _raster_section(catalog: Catalog, raster: RasterLayer) -> list[str]:
+    owner = catalog.agency(raster.owner)
+    facts = [
+        f"Group: `{raster.group}` ({catalog.group(raster).family}) · owner: {owner.code} ({owner.name.vi})"
+        + (f" · operator: {raster.operator}" if raster.operator else ""),
+        f"Raster: {raster.dtype}, nodata {raster.nodata:g} · CRS: {raster.storage_crs} · "
+        f"updated: {raster.update_frequency}",
+        f"Pixel size accepted: {raster.resolution.min:g}–{raster.resolution.max:g} m · resampling: "
+        f"{raster.resampling} · stored as a {raster.compression} Cloud-Optimised GeoTIFF",
+        f"Published: OGC API coverage {'yes' if raster.publish.ogcapi else 'no'}",
+        f"Provenance: {raster.provenance}" + (f"; source: {raster.source}" if raster.source else ""),
+    ]
+    lines = [
+        f"### {raster.id}",
+        "",
+        f"**{raster.name.vi}** / {raster.name.en}",
+        "",
+        raster.description.vi,
+        "",
+    ]
+    lines += [f"*{raster.description.en}*", "", *[f"- {fact}" for fact in facts], ""]
+    bands = [[i, f"`{b.name}`", _names(b.title), b.unit] for i, b in enumerate(raster.bands, start=1)]
+    return [*lines, *_table(["band", "name", "title", "unit"], bands), ""]
 
 
 def _attribute_row(attribute: Attribute) -> list[object]:
@@ -187,7 +236,7 @@ def _reference_section() -> list[str]:
     lines = [
         "## File reference",
         "",
-        "What each key of a catalog file means (`layers/schema.json` has the same).",
+        "What each key of a catalog file means (`layers/schema.json` has the same for vector layer files).",
         "",
     ]
     for model, docs in KEYS.items():

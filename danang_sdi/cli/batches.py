@@ -30,11 +30,22 @@ def list_(settings: Settings, layer_id: str | None, limit: int, fmt: str) -> Non
     if fmt == "json":
         click.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
         return
-    table = Table("id", "layer", "file", "mode", "status", "ins", "upd", "same", "del", "quar", "who", "finished")
+    table = Table(
+        "id", "layer", "file", "mode", "status", "ins", "upd", "same", "del", "quar", "who", "finished"
+    )
     for r in rows:
         table.add_row(
-            str(r["id"]), r["layer"], r["file_name"], r["mode"], r["status"], str(r["inserted"]), str(r["updated"]),
-            str(r["unchanged"]), str(r["deleted"]), str(r["quarantined"]), r["os_user"],
+            str(r["id"]),
+            r["layer"],
+            r["file_name"],
+            r["mode"],
+            r["status"],
+            str(r["inserted"]),
+            str(r["updated"]),
+            str(r["unchanged"]),
+            str(r["deleted"]),
+            str(r["quarantined"]),
+            r["os_user"],
             f"{r['finished']:%Y-%m-%d %H:%M}" if r["finished"] else "",
         )
     Console().print(table)
@@ -63,10 +74,15 @@ def rollback(ctx: click.Context, batch_id: int, yes: bool) -> None:
 
     settings: Settings = ctx.obj
     batch = store_batches.get_batch(settings, batch_id)
-    if not yes and not click.confirm(f"Roll back batch {batch_id} ({batch['file_name']} into {batch['layer']})?"):
+    if not yes and not click.confirm(
+        f"Roll back batch {batch_id} ({batch['file_name']} into {batch['layer']})?"
+    ):
         ctx.exit(1)
     result = store_batches.rollback(settings, load_catalog(settings.layers_dir), batch_id)
     later = [b for b in result.undone if b != batch_id]
     click.echo(f"{result.layer}: restored to what it was before batch {batch_id}")
     if later:
         click.echo(f"later batches undone first: {', '.join(map(str, later))}")
+    if result.raster:
+        served = f"{result.current.resolve().name}" if result.current else "nothing (no load of it is left)"
+        click.echo(f"{result.layer} now serves {served}; the rolled-back files stay in their folder")

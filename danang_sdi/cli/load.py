@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 
+from danang_sdi.catalog import load_catalog
+from danang_sdi.catalog.models import RasterLayer
 from danang_sdi.settings import Settings
 from danang_sdi.store.loader import MODES
 
@@ -36,11 +39,25 @@ from danang_sdi.store.loader import MODES
 @click.pass_context
 def load(ctx: click.Context, path: Path, layer_id: str, mode: str, source_layer: str | None, dry_run: bool,
          strict: bool, accept_warnings: bool, force: bool, json_path: Path | None, lang: str) -> None:  # fmt: skip
-    """Load FILE into catalog layer --layer: features with errors go to quarantine, never half a layer."""
+    """Load FILE into catalog layer --layer: features with errors go to quarantine, never half a layer.
+
+    A GeoTIFF for a raster layer becomes the layer's current Cloud-Optimised GeoTIFF (the earlier ones stay,
+    for 'danang-sdi batches rollback'); a file with any error is refused whole.
+    """
+    from danang_sdi.cli import raster_report
     from danang_sdi.cli.validate import render_summary
     from danang_sdi.store.ingest import LoadRefused, load_file
 
     settings: Settings = ctx.obj
+    layer = raster_report.find_layer(load_catalog(settings.layers_dir), layer_id)
+    if isinstance(layer, RasterLayer):
+        explicit_mode = ctx.get_parameter_source("mode") is ParameterSource.COMMANDLINE and mode != "replace"
+        options = {"--source-layer": source_layer, f"--mode {mode}": explicit_mode}
+        raster_report.refuse_vector_options(layer, options)
+        raster_report.load_command(
+            settings, path, layer, force=force, dry_run=dry_run, lang=lang, json_path=json_path
+        )
+        return
     console = Console() if Console().is_terminal else Console(width=160)
 
     def show(report) -> None:

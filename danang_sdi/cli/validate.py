@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from danang_sdi.catalog import load_catalog
+from danang_sdi.catalog.models import RasterLayer
 from danang_sdi.errors import ConfigError
 from danang_sdi.qa.html import write_html
 from danang_sdi.qa.report import Report
@@ -108,10 +109,20 @@ def render_summary(report: Report, lang: str, limit: int) -> list[Table | str]:
 @click.pass_context
 def validate(ctx: click.Context, path: Path, layer_id: str, source_layer: str | None, json_path: Path | None,
              html_path: Path | None, lang: str, fix_path: Path | None, overwrite: bool, limit: int) -> None:  # fmt: skip
-    """Check FILE (.shp, .zip, .gpkg, .geojson, .fgb) against catalog layer --layer, feature by feature."""
+    """Check FILE (.shp, .zip, .gpkg, .geojson, .fgb) against catalog layer --layer, feature by feature.
+
+    A GeoTIFF for a raster layer (layers/rasters/) is checked for CRS, bands, type, nodata, extent, pixel size.
+    """
+    from danang_sdi.cli import raster_report
+
     settings: Settings = ctx.obj
     catalog = load_catalog(settings.layers_dir)
-    layer = catalog.get(layer_id)
+    layer = raster_report.find_layer(catalog, layer_id)
+    if isinstance(layer, RasterLayer):
+        options = {"--source-layer": source_layer, "--html": html_path, "--fix": fix_path}
+        raster_report.refuse_vector_options(layer, options)
+        _refuse_existing([json_path], overwrite)
+        ctx.exit(raster_report.validate_command(path, layer, lang, json_path))
     _refuse_existing([json_path, html_path, fix_path], overwrite)
     report = validate_file(path, layer, catalog, source_layer=source_layer, fix=fix_path)
     console = Console() if Console().is_terminal else Console(width=160)

@@ -5,7 +5,9 @@ One collection per published layer (collection id = layer id), bilingual titles 
 1e-4 degree so that the file only changes when the data moves), its temporal extent when the layer has one,
 storage CRS EPSG:5899, the catalog's publishing CRSs, and our provider reading ``sdi_pub.<layer>`` as
 ``sdi_reader``. The database host, port, name and the reader's password are ``${VAR}`` references filled
-in by ``danang-sdi serve``, so the file holds no secret and is the same on every machine.
+in by ``danang-sdi serve``, so the file holds no secret and is the same on every machine. ``generate`` adds
+the raster layers that have been loaded as coverages (pygeoapi's rasterio provider) reading
+``<home>/rasters/<layer>/current.tif``: that path is this machine's, and a later load needs no new file.
 """
 
 from __future__ import annotations
@@ -268,12 +270,17 @@ class GeneratedConfig:
 
 
 def generate(settings: Settings, catalog: Catalog, output: Path, overwrite: bool = False) -> GeneratedConfig:
-    """``danang-sdi publish config``: publishing views, extents from the data, then the YAML file."""
+    """``danang-sdi publish config``: publishing views, extents from the data, then the YAML file.
+
+    Raster layers that have been loaded are added as coverages (``rasters.publish.coverage_resources``).
+    """
     from danang_sdi.publish.views import publish_views
+    from danang_sdi.rasters.publish import coverage_resources
 
     if output.exists() and not overwrite:
         raise ConfigError(f"{output} exists: pass --overwrite to replace it")
     views = publish_views(settings, catalog)
     config = build_config(catalog, measure_extents(settings, catalog))
+    config["resources"].update(coverage_resources(settings, catalog))
     write_config(config, output, overwrite=overwrite)
     return GeneratedConfig(path=output, collections=list(config["resources"]), views=views.views)

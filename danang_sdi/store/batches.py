@@ -7,6 +7,7 @@ on top of B, so they are undone first, newest first, and the result says which.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
@@ -61,35 +62,47 @@ def get_batch(settings: Settings, batch_id: int) -> dict[str, Any]:
 class RollbackResult:
     layer: str
     undone: list[int]  # newest first; the last one is the batch asked for
+    raster: bool = False  # a raster layer: its files stay, ``current.tif`` moves back
+    current: Path | None = None  # the raster the layer serves now (None: no load of it is left)
 
 
 def rollback(settings: Settings, catalog: Catalog, batch_id: int) -> RollbackResult:
-    """Undo ``batch_id`` and every later done batch of its layer, in one transaction."""
+    """Undo ``batch_id`` and every later done batch of its layer, in one transaction.
+
+    For a raster layer the batches are marked rolled back, then ``current.tif`` is pointed at the newest
+    batch still done (the COG files themselves are kept).
+    """
     batch = get_batch(settings, batch_id)
     if batch["status"] != "done":
         raise SdiError(f"batch {batch_id} is {batch['status']}: only a done batch can be rolled back")
-    layer = catalog.get(batch["layer"])
+    raster = batch["layer"] in catalog.rasters
+    layer = None if raster else catalog.get(batch["layer"])
+    layer_id = batch["layer"]
     with connect(settings) as conn, conn.transaction():
         got = conn.execute(
-            "SELECT pg_try_advisory_xact_lock(hashtext('danang_sdi.load:' || %s))", (layer.id,)
+            "SELECT pg_try_advisory_xact_lock(hashtext('danang_sdi.load:' || %s))", (layer_id,)
         ).fetchone()[0]
         if not got:
-            raise LoadBusy(f"a load into {layer.id} is in progress: roll back when it has finished")
+            raise LoadBusy(f"a load into {layer_id} is in progress: roll back when it has finished")
         undone = [
             row[0]
             for row in conn.execute(
                 "SELECT id FROM sdi_meta.batch WHERE layer = %s AND status = 'done' AND id >= %s ORDER BY id DESC",
-                (layer.id, batch_id),
+                (layer_id, batch_id),
             )
         ]
-        for each in undone:
+        for each in undone if layer is not None else []:
             for statement in _undo_statements(layer, each):
                 conn.execute(statement)
         conn.execute(
             "UPDATE sdi_meta.batch SET status = 'rolled_back', rolled_back = clock_timestamp() WHERE id = ANY(%s)",
             (undone,),
         )
-    return RollbackResult(layer.id, undone)
+    if not raster:
+        return RollbackResult(layer_id, undone)
+    from danang_sdi.rasters import refresh_current
+
+    return RollbackResult(layer_id, undone, raster=True, current=refresh_current(settings, layer_id))
 
 
 def _undo_statements(layer, batch_id: int) -> list[sql.Composable]:
