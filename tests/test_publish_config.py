@@ -13,6 +13,7 @@ from psycopg import sql
 from danang_sdi.catalog import load_catalog
 from danang_sdi.catalog.models import Access
 from danang_sdi.publish import config as publish_config
+from danang_sdi.samples.deploy import load_samples
 from danang_sdi.samples.parcels import generate_parcels
 from danang_sdi.settings import PROJECT_DIR
 from danang_sdi.store import database, schema
@@ -128,13 +129,14 @@ def test_extents_measured_from_the_data(db_settings, catalog):
 
 
 def sample_deployment(db_settings):
-    """The sample deployment the committed file is made for: the catalog's tables, freshly created."""
+    """The sample deployment the committed file is made for: a fresh database holding the clean samples."""
+    settings = database_settings(db_settings, SAMPLE_DATABASE)
+    with database.connect(settings, autocommit=True, database="postgres") as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(SAMPLE_DATABASE)))
     settings = database_settings(db_settings, SAMPLE_DATABASE)
     catalog = load_catalog(settings.layers_dir)
     schema.init_database(settings, catalog)
-    with database.connect(settings) as conn:
-        for layer in catalog:
-            conn.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier("sdi_data", layer.id)))
+    load_samples(settings, catalog)
     return settings, catalog
 
 
