@@ -65,7 +65,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from danang_sdi.cli import batches, catalog, db, load, publish, samples, serve, validate
+    from danang_sdi.cli import batches, catalog, db, load, publish, samples, serve, tiles, validate
 
     for command in (
         catalog.catalog,
@@ -75,6 +75,7 @@ def _register() -> None:
         db.db,
         publish.publish,
         serve.serve,
+        tiles.tiles,
         samples.samples,
     ):
         cli.add_command(command)
