@@ -7,6 +7,9 @@ units of the catalog go into the file, where pygeoapi's coverage provider reads 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,22 +72,40 @@ def _statistics(path: Path) -> tuple[list[float | None], list[float | None]]:
     return low, high
 
 
+class _UnknownWarpOption(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "does not support option COORDINATE_OPERATION" not in record.getMessage()
+
+
+@contextmanager
+def _quiet_unknown_warp_option() -> Iterator[None]:
+    logger, quiet = logging.getLogger("rasterio._env"), _UnknownWarpOption()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
 def write_cog(source: Path, layer: RasterLayer, grid: TargetGrid, output: Path) -> CogInfo:
     """Warp ``source`` onto ``grid`` (pinned VN-2000 operation) and write ``output`` as a COG."""
     work = output.with_name(output.stem + ".warp.tif")
     try:
         with rasterio.open(source) as src, rasterio.open(work, "w", **_work_profile(layer, grid)) as dst:
             indexes = list(range(1, len(layer.bands) + 1))
-            reproject(
-                source=rasterio.band(src, indexes),
-                destination=rasterio.band(dst, indexes),
-                src_nodata=src.nodata,
-                dst_nodata=layer.nodata,
-                resampling=Resampling[layer.resampling],
-                warp_mem_limit=WARP_MEMORY_MB,
-                num_threads=2,
-                **warp_options(src.crs, grid.crs),
-            )
+            # rasterio hands COORDINATE_OPERATION to the transformer (which uses it) and to the warp options
+            # (which say they do not know it): only the second is noise.
+            with _quiet_unknown_warp_option():
+                reproject(
+                    source=rasterio.band(src, indexes),
+                    destination=rasterio.band(dst, indexes),
+                    src_nodata=src.nodata,
+                    dst_nodata=layer.nodata,
+                    resampling=Resampling[layer.resampling],
+                    warp_mem_limit=WARP_MEMORY_MB,
+                    num_threads=2,
+                    **warp_options(src.crs, grid.crs),
+                )
             _label_bands(dst, layer)
         options = {
             "compress": layer.compression.upper(),
