@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
+
+import isolated
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = ROOT / ".sdi" / "bench" / "home"
@@ -85,24 +85,6 @@ def work(task: str, path: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - started, "detail": detail}))
 
 
-def measure(task: str, path: str) -> None:
-    done = subprocess.run([sys.executable, __file__, "--work", task, path], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{task} failed: {done.stderr.strip().splitlines()[-1:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB on Linux
-    print(json.dumps(result))
-
-
-def run(task: str, path: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--measure", task, str(path)], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise SystemExit(done.stderr.strip() or done.stdout.strip())
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=560_000)
@@ -113,7 +95,7 @@ def main() -> None:
     if args.work:
         return work(*args.work)
     if args.measure:
-        return measure(*args.measure)
+        return isolated.measure(__file__, *args.measure)
 
     path = args.path or ROOT / ".sdi" / "bench" / f"parcels_{args.count}.gpkg"
     if not path.exists():
@@ -122,8 +104,8 @@ def main() -> None:
         write_parcels(args.count, path, seed=0)
     print(f"file: {path} ({path.stat().st_size / 1024**2:,.0f} MiB); cluster: {HOME}")
     _prepare()
-    ogr = run("ogr2ogr", path)
-    ours = run("load", path)
+    ogr = isolated.run(__file__, "ogr2ogr", path)
+    ours = isolated.run(__file__, "load", path)
     print(f"{'task':<44}{'seconds':>9}{'peak RSS GB':>13}")
     print(f"{'ogr2ogr -f PostgreSQL (PG_USE_COPY=YES)':<44}{ogr['seconds']:>9.1f}{ogr['peak_rss_gb']:>13.2f}")
     print(

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
+
+import isolated
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 30.0
@@ -41,23 +40,6 @@ def work(task: str, path: str) -> None:
     print(json.dumps({"seconds": time.perf_counter() - started, "detail": detail}))
 
 
-def measure(task: str, path: str) -> None:
-    """Launcher: run the worker as the only child, then report its time and peak RSS."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--work", task, path], capture_output=True, text=True, check=True
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB on Linux
-    print(json.dumps(result))
-
-
-def run(task: str, path: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--measure", task, str(path)], capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=560_000)
@@ -68,7 +50,7 @@ def main() -> None:
     if args.work:
         return work(*args.work)
     if args.measure:
-        return measure(*args.measure)
+        return isolated.measure(__file__, *args.measure)
 
     path = args.path or ROOT / ".sdi" / "bench" / f"parcels_{args.count}.gpkg"
     if not path.exists():
@@ -78,7 +60,7 @@ def main() -> None:
         write_parcels(args.count, path, seed=0)
         print(f"generated {args.count:,} parcels in {time.perf_counter() - started:.1f} s -> {path}")
     print(f"file: {path} ({path.stat().st_size / 1024**2:,.0f} MiB)")
-    read, check = run("read", path), run("validate", path)
+    read, check = isolated.run(__file__, "read", path), isolated.run(__file__, "validate", path)
     print(f"{'task':<34}{'seconds':>9}{'peak RSS GB':>13}")
     print(f"{'pyogrio read_dataframe (arrow)':<34}{read['seconds']:>9.1f}{read['peak_rss_gb']:>13.2f}")
     print(f"{'danang_sdi validate (all checks)':<34}{check['seconds']:>9.1f}{check['peak_rss_gb']:>13.2f}")
