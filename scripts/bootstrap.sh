@@ -60,4 +60,14 @@ if [[ ! -f .venv/.installed || pyproject.toml -nt .venv/.installed ]]; then
   .venv/bin/python -m pip install -q -e ".[test]"
   touch .venv/.installed
 fi
+# 4. MapLibre GL JS for the map viewer (/map/), pinned, from the npm registry into .sdi/npm (the server finds it).
+maplibre=5.24.1
+if ! grep -qs "\"version\": \"$maplibre\"" .sdi/npm/node_modules/maplibre-gl/package.json; then
+  if command -v npm >/dev/null 2>&1; then
+    say "installing maplibre-gl $maplibre (npm) into .sdi/npm for the map viewer"
+    npm install --prefix .sdi/npm --no-save --no-audit --no-fund --loglevel=error "maplibre-gl@$maplibre" >/dev/null
+  else
+    say "npm not found: skipped maplibre-gl; the map viewer (/map/) needs it (install npm, run this again)"
+  fi
+fi
 say "ready: $(.venv/bin/danang-sdi --version)"

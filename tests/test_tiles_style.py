@@ -92,7 +92,7 @@ def test_labels_are_vietnamese_first_by_default():
 def test_viewer_loads_maplibre_and_the_style_from_relative_paths():
     html = viewer_html()
     assert 'src="maplibre-gl.js"' in html and 'href="maplibre-gl.css"' in html
-    assert "../tiles/basemap/style.json" in html and 'lang="vi"' in html
+    assert '|| "style.json"' in html and 'lang="vi"' in html  # /map/style.json: base map and overlay
 
 
 def test_style_can_drop_layers_the_archive_lacks(built):

@@ -26,9 +26,30 @@ pass_settings = click.make_pass_decorator(Settings)
     help="pygeoapi configuration made by 'danang-sdi publish config'.",
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="gunicorn workers.")
+@click.option(
+    "--tiles",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Base map archive (.pmtiles, .mbtiles or a folder) [default: <home>/tiles/basemap.pmtiles if it exists].",
+)
 @pass_settings
-def serve(settings: Settings, host: str, port: int, config_path: Path, workers: int) -> None:
-    """Serve the published layers as OGC API Features at / until stopped (Ctrl-C)."""
-    plan = server.prepare(settings, config_path, host, port, workers)
+def serve(
+    settings: Settings, host: str, port: int, config_path: Path, workers: int, tiles: Path | None
+) -> None:
+    """Serve the published layers as OGC API Features at /, vector tiles at /tiles/ and a map at /map/.
+
+    The overlay of the city's layers (danang-sdi tiles overlay) is served when it exists. Ctrl-C stops it.
+    """
+    plan = server.prepare(settings, config_path, host, port, workers, tiles=tiles)
     click.echo(f"OGC API Features at {plan.url}/ (gunicorn, {workers} workers); Ctrl-C stops it", err=True)
+    files = plan.map_files
+    if files is not None:
+        found = [
+            name for name, path in (("basemap", files.basemap), ("overlay", files.overlay)) if path.exists()
+        ]
+        click.echo(f"map at {plan.url}/map/; tiles: {', '.join(found) or 'none yet'}", err=True)
+        if files.maplibre is None:
+            click.echo(
+                "maplibre-gl is not installed (scripts/bootstrap.sh installs it): /map/ cannot draw", err=True
+            )
     server.run(plan)

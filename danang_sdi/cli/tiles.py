@@ -33,7 +33,7 @@ class BBox(click.ParamType):
 
 @click.group()
 def tiles() -> None:
-    """OpenStreetMap base map as vector tiles (Shortbread 1.0 schema): MBTiles, PMTiles or a folder."""
+    """Vector tiles: the OpenStreetMap base map (Shortbread 1.0) and the overlay of the city's own layers."""
 
 
 @tiles.command()
@@ -100,19 +100,79 @@ def build(
     default=None,
     help="A GeoJSON (Multi)Polygon in WGS 84, e.g. one ward, instead of --bbox.",
 )
+@click.option(
+    "--commune", default=None, help="Code of a ward or commune valid today, from the loaded boundaries."
+)
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 def extract(
     source: Path,
     output: Path,
     bbox: tuple[float, float, float, float] | None,
     boundary: Path | None,
+    commune: str | None,
     overwrite: bool,
 ) -> None:
     """Copy the tiles of SOURCE (an archive) that touch an area into OUTPUT, e.g. one ward for offline use."""
     from danang_sdi.tiles.extract import extract_tiles
 
-    result = extract_tiles(source, output, bbox=bbox, boundary=boundary, overwrite=overwrite)
+    area = None
+    if commune is not None:
+        from danang_sdi.catalog import load_catalog
+        from danang_sdi.tiles.commune import commune_boundary
+
+        if bbox is not None or boundary is not None:
+            raise click.UsageError("give exactly one of --bbox, --boundary or --commune")
+        settings = _settings()
+        area = commune_boundary(settings, load_catalog(settings.layers_dir), commune)
+    result = extract_tiles(source, output, bbox=bbox, boundary=boundary, area=area, overwrite=overwrite)
     click.echo(f"{result.output}: {result.tiles} tiles, {result.total_bytes / 1024:.0f} KiB")
+
+
+@tiles.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The MBTiles file [default: <home>/tiles/overlay.mbtiles, which loads keep current].",
+)
+@click.option("--rebuild", is_flag=True, help="Render every tile again, replacing the existing overlay.")
+@click.option(
+    "--batch", "batch_id", type=int, default=None, help="Only re-render the tiles this load touched."
+)
+def overlay(output: Path | None, rebuild: bool, batch_id: int | None) -> None:
+    """Render the city's published layers (publish.tiles in the catalog) from PostGIS into vector tiles.
+
+    Once the overlay exists, every 'danang-sdi load' and rollback re-renders the tiles it touched.
+    """
+    from danang_sdi.catalog import load_catalog
+    from danang_sdi.tiles.overlay import build_overlay, overlay_path, update_overlay
+
+    settings = _settings()
+    catalog = load_catalog(settings.layers_dir)
+    if batch_id is not None:
+        if rebuild:
+            raise click.UsageError("give --rebuild or --batch, not both")
+        update = update_overlay(settings, catalog, batch_id, output)
+        click.echo(
+            f"batch {batch_id} ({update.layer}): {update.examined} tiles examined, "
+            f"{update.rewritten} rewritten, {update.removed} removed"
+        )
+        return
+    with _progress("rendering the overlay") as progress:
+        result = build_overlay(settings, catalog, output, overwrite=rebuild, progress=progress)
+    target = output or overlay_path(settings)
+    click.echo(
+        f"{target}: {result.tiles} tiles, {result.total_bytes / 1024:.0f} KiB, "
+        f"{len(result.layers)} layers, {result.seconds:.1f} s"
+    )
+
+
+def _settings():
+    """The settings the ``danang-sdi`` group built, or the environment's (``python -m danang_sdi.tiles``)."""
+    from danang_sdi.settings import Settings
+
+    return click.get_current_context().find_object(Settings) or Settings.from_env()
 
 
 class _progress:

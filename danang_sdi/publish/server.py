@@ -2,8 +2,9 @@
 
 Before gunicorn starts, the configuration is read with its ``${VAR}`` values filled in and validated, the
 database is reached as ``sdi_reader`` and every published view is found, the port is checked, and the
-OpenAPI description is generated (pygeoapi's, amended by ``pygeoapi_extensions``). Each failure is one
-``ConfigError`` or ``DatabaseError`` line; a running server is a gunicorn master that the caller stops by PID.
+OpenAPI description is generated (pygeoapi's, amended by ``pygeoapi_extensions``), and a base map given
+with ``--tiles`` must be a readable archive. Each failure is one ``ConfigError`` or ``DatabaseError`` line;
+a running server is a gunicorn master that the caller stops by PID.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from psycopg import sql
 
 from danang_sdi.errors import ConfigError, DatabaseError
 from danang_sdi.publish import config as publish_config
-from danang_sdi.publish import pygeoapi_extensions
+from danang_sdi.publish import pygeoapi_extensions, tiles_routes
 from danang_sdi.publish.views import PUBLISH_SCHEMA, ReaderAccount, reader_account
 from danang_sdi.settings import Settings
 from danang_sdi.store.database import libpq_url, mask_url
@@ -41,6 +42,7 @@ class ServerPlan:
     env: dict[str, str]
     url: str
     openapi: Path
+    map_files: tiles_routes.MapFiles | None = None
 
 
 def reader_environment(account: ReaderAccount, public_url: str) -> dict[str, str]:
@@ -141,9 +143,13 @@ def write_openapi(config: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def prepare(settings: Settings, config_path: Path, host: str, port: int, workers: int = 2) -> ServerPlan:
-    """Check the configuration, the database and the port; write the OpenAPI document; build the command."""
+def prepare(
+    settings: Settings, config_path: Path, host: str, port: int, workers: int = 2, tiles: Path | None = None
+) -> ServerPlan:
+    """Check the configuration, the database, the port and the tiles; write the OpenAPI document; build the
+    command. ``tiles`` is the base map archive (default ``<home>/tiles/basemap.pmtiles`` when it exists)."""
     config_path = config_path.resolve()
+    files = tiles_routes.map_files(settings, tiles)
     account = reader_account(settings)
     public_url = f"http://{host}:{port}"
     values = reader_environment(account, public_url)
@@ -152,7 +158,13 @@ def prepare(settings: Settings, config_path: Path, host: str, port: int, workers
         check_database(account, config)
         check_port(host, port)
         openapi = write_openapi(config, settings.home / "publish" / "openapi.json")
-    env = {**os.environ, **values, "PYGEOAPI_CONFIG": str(config_path), "PYGEOAPI_OPENAPI": str(openapi)}
+    env = {
+        **os.environ,
+        **values,
+        **files.to_env(),
+        "PYGEOAPI_CONFIG": str(config_path),
+        "PYGEOAPI_OPENAPI": str(openapi),
+    }
     command = [
         sys.executable,
         "-m",
@@ -175,7 +187,9 @@ def prepare(settings: Settings, config_path: Path, host: str, port: int, workers
         "60",
         APP,
     ]
-    return ServerPlan(command=command, env=env, url=values["DANANG_SDI_PUBLIC_URL"], openapi=openapi)
+    return ServerPlan(
+        command=command, env=env, url=values["DANANG_SDI_PUBLIC_URL"], openapi=openapi, map_files=files
+    )
 
 
 def run(plan: ServerPlan) -> None:

@@ -99,6 +99,9 @@ def rollback(settings: Settings, catalog: Catalog, batch_id: int) -> RollbackRes
             (undone,),
         )
     if not raster:
+        from danang_sdi.tiles.overlay import refresh_overlay  # the overlay's tiles follow the data
+
+        refresh_overlay(settings, catalog, undone)
         return RollbackResult(layer_id, undone)
     from danang_sdi.rasters import refresh_current
 

@@ -153,6 +153,10 @@ def load_file(
             writer.abort()
             raise
     batch = writer.finish(_original(source), rejected_features(report), report.to_dict())
+    if batch.status == "done":
+        from danang_sdi.tiles.overlay import refresh_overlay  # the overlay's tiles follow the data
+
+        refresh_overlay(settings, catalog, [batch.batch_id])
     return LoadOutcome(report, batch)
 
 

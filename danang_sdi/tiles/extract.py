@@ -1,4 +1,4 @@
-"""Offline packages: copy the tiles of an archive that touch one area (a bbox or a GeoJSON boundary).
+"""Offline packages: copy the tiles of an archive that touch one area (a bbox, a GeoJSON boundary, a commune).
 
 Tiles are copied whole (no re-clipping), so a package shows exactly what the full base map shows there.
 """
@@ -65,12 +65,17 @@ def extract_tiles(
     *,
     bbox: tuple[float, float, float, float] | None = None,
     boundary: Path | None = None,
+    area: shapely.Geometry | None = None,
     overwrite: bool = False,
 ) -> ExtractResult:
-    """Write the tiles of ``source`` that touch ``bbox`` or the polygon in ``boundary`` into ``output``."""
-    if (bbox is None) == (boundary is None):
-        raise TileError("give exactly one of --bbox W,S,E,N or --boundary FILE.geojson")
-    area = shapely.box(*bbox) if bbox is not None else read_boundary(Path(boundary))  # type: ignore[arg-type]
+    """Write the tiles of ``source`` that touch ``bbox``, the polygon in ``boundary`` or ``area`` (WGS 84)."""
+    if sum(given is not None for given in (bbox, boundary, area)) != 1:
+        raise TileError("give exactly one of --bbox W,S,E,N, --boundary FILE.geojson or --commune CODE")
+    if bbox is not None:
+        area = shapely.box(*bbox)
+    elif boundary is not None:
+        area = read_boundary(Path(boundary))
+    assert area is not None
     archive = TileArchive(Path(source))
     metadata = archive.metadata()
     check_writable(Path(output), overwrite)
