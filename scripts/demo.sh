@@ -33,6 +33,9 @@ fi
 step "publishing: views without personal data, the pygeoapi configuration"
 $sdi publish config -o .sdi/pygeoapi-config.yml --overwrite
 
+step "the city's layers as overlay tiles (re-rendered where later loads touch)"
+$sdi tiles overlay --rebuild
+
 step "base map: OpenStreetMap as vector tiles"
 if [[ -f "$osm" ]]; then
   mkdir -p .sdi/tiles

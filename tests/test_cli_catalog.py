@@ -46,7 +46,7 @@ def test_list_json_has_every_layer_with_group_geometry_and_crs(runner: CliRunner
         "MultiPolygon",
     )
     assert parcel["owner"] == "SNNMT" and parcel["published"] is True
-    assert parcel["tiles"] == {"minzoom": 14, "maxzoom": 18}
+    assert parcel["tiles"] == {"minzoom": 14, "maxzoom": 18, "fill": True}
 
 
 def test_list_table(runner: CliRunner) -> None:

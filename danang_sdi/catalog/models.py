@@ -193,6 +193,7 @@ class Check(Strict):
 class Tiles(Strict):
     minzoom: int = Field(ge=0, le=22)
     maxzoom: int = Field(ge=0, le=22)
+    fill: bool = True  # areas drawn filled; False for boundaries that cover the whole map (outline only)
 
     @model_validator(mode="after")
     def _order(self) -> Tiles:

@@ -82,7 +82,11 @@ KEYS: dict[type[BaseModel], dict[str, str]] = {
         "ogcapi": "Published as an OGC API Features collection (restricted attributes never are).",
         "tiles": "Published in vector tiles between these zoom levels; absent means no tiles.",
     },
-    Tiles: {"minzoom": "First zoom level with the layer (0-22).", "maxzoom": "Last zoom level (0-22)."},
+    Tiles: {
+        "minzoom": "First zoom level with the layer (0-22).",
+        "maxzoom": "Last zoom level (0-22).",
+        "fill": "Areas drawn filled (default) or, when false, as outlines only (boundaries covering the map).",
+    },
     Temporal: {"start": "Attribute holding the start of validity.", "end": "Attribute holding its end."},
     Text: {"vi": "Vietnamese text (UTF-8, NFC).", "en": "English text."},
     RasterLayer: {

@@ -181,6 +181,7 @@ def overlay_metadata(conn: psycopg.Connection, layers: list[Layer]) -> dict[str,
             "fields": {layer_tables.ID_COLUMN: "Number"}
             | {a.name: _field_type(a.type.value) for a in layer.published_attributes},
             "geometry_type": geometry_family(layer),
+            "fill": layer.publish.tiles.fill,
         }
         for layer in layers
     ]

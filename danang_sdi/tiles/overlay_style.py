@@ -2,7 +2,7 @@
 
 The style is made from the overlay's TileJSON ``vector_layers`` (id, zoom range, geometry type), so a layer
 added to the catalog is drawn without a change here: areas as a light fill with an outline (parcels,
-planning lots), lines as lines (roads, pipes), points as circles (street lights, trees), each layer in a
+planning lots; outline only where the catalog says ``fill: false``, e.g. ward boundaries), lines as lines (roads, pipes), points as circles (street lights, trees), each layer in a
 colour of its own, above the base map's areas and roads and under its labels.
 """
 
@@ -43,7 +43,7 @@ def overlay_layers(vector_layers: list[dict], source: str = SOURCE) -> list[dict
             base["maxzoom"] = vector_layer["maxzoom"] + 1  # MapLibre's maxzoom is exclusive
         prefix = f"overlay-{vector_layer['id']}"
         kind = vector_layer.get("geometry_type", "Polygon")
-        if kind == "Polygon":
+        if kind == "Polygon" and vector_layer.get("fill", True):
             layers.append(
                 {
                     **base,
@@ -52,6 +52,7 @@ def overlay_layers(vector_layers: list[dict], source: str = SOURCE) -> list[dict
                     "paint": {"fill-color": colour, "fill-opacity": 0.12},
                 }
             )
+        if kind == "Polygon":
             layers.append(
                 {
                     **base,
