@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -61,6 +62,38 @@ def test_there_are_four_notebooks_with_outputs_cleared():
         assert notebook.cells[0].cell_type == "markdown" and "*" in notebook.cells[0].source  # the story
 
 
+# Each notebook ends with ``headline``, a Series of its key results; these must not be empty (zero).
+HEADLINES_NOT_EMPTY = {
+    "01_tour": [
+        "parcels in the database",
+        "parcels served by the API",
+        "issues found in the defective delivery",
+    ],
+    "02_parcels_and_planning": [
+        "parcels touching a planning lot",
+        "parcels in two lots or more",
+        "planning lots touching a parcel",
+        "parcels losing land to street lots",
+        "land taken for streets (m²)",
+    ],
+    "03_networks": [
+        "water pipe (km)",
+        "street lights",
+        "black spots on the latest list",
+        "black spots near a school",
+    ],
+    "04_flood_exposure": ["parcels with a ground elevation", "parcels below it"],
+}
+HEADLINE_CELL = "print(headline.to_json(force_ascii=False))"
+
+
+def _headline(notebook) -> dict:
+    """The JSON the appended ``HEADLINE_CELL`` printed."""
+    outputs = notebook.cells[-1].outputs
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    return json.loads(text)
+
+
 def _titled(source: str) -> bool:
     return "set_title(" in source and ("set_xlabel(" in source or "set_ylabel(" in source)
 
@@ -71,6 +104,7 @@ def test_notebook_runs_from_a_clean_kernel(path, deployment, monkeypatch):
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend turns figures into PNGs
     notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(HEADLINE_CELL))
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT,
@@ -86,3 +120,10 @@ def test_notebook_runs_from_a_clean_kernel(path, deployment, monkeypatch):
     assert charts, f"{path.name} draws no map or chart"
     untitled = [c.source.splitlines()[0] for c in charts if not _titled(c.source)]
     assert not untitled, f"charts without a title and axis units: {untitled}"
+    headline = _headline(notebook)
+    empty = [key for key in HEADLINES_NOT_EMPTY[path.stem] if not headline[key]]
+    assert not empty, f"{path.name}: empty results {empty} in {headline}"
+    if path.stem == "01_tour":  # every layer of the catalog has a sample delivery loaded
+        assert headline["vector layers with a delivery loaded"] == headline["vector layers in the catalog"]
+    if path.stem == "02_parcels_and_planning":  # the plan cuts across parcels: many fall in 2-3 lots
+        assert headline["parcels in two lots or more"] >= headline["parcels touching a planning lot"] / 3

@@ -170,3 +170,66 @@ def test_cli_writes_a_parcel_file_and_refuses_to_overwrite(runner, tmp_path: Pat
     again = runner.invoke(cli, ["samples", "parcels", "--count", "50", "-o", str(out)])
     assert again.exit_code == 2
     assert "give --overwrite" in again.output
+
+
+def _clean(layer_id: str) -> gpd.GeoDataFrame:
+    """The layer's first clean sample, as ``load_samples`` picks it, read with catalog field names."""
+    from danang_sdi.samples.deploy import clean_samples
+
+    path = next(p for p, layer in clean_samples(SAMPLES).items() if layer == layer_id)
+    frame = gpd.read_file(path).to_crs("EPSG:5899")
+    return frame.rename(columns=ENTRIES[path.name]["fields"])
+
+
+def test_every_catalog_layer_has_a_clean_sample():
+    clean = {e["layer"] for e in ENTRIES.values() if not e["defects"]}
+    assert clean == {layer.id for layer in Context().catalog}
+
+
+def test_the_detailed_plan_cuts_across_the_parcels():
+    parcels, lots, plan = _clean("cadastral_parcel"), _clean("planning_lot"), _clean("planning_boundary")
+    assert shapely.coverage_is_valid(lots.geometry.array)
+    assert abs(lots.area.sum() - plan.area.sum()) < 0.01  # the lots fill their plan's boundary
+    assert set(lots["ma_do_an"]) == set(plan["ma_do_an"])
+    shared = parcels.overlay(lots[["ky_hieu_lo", "geometry"]], keep_geom_type=True)
+    shared = shared[shared.area >= 1.0]
+    lots_per_parcel = shared.groupby(["so_to", "so_thua"])["ky_hieu_lo"].nunique()
+    assert len(lots_per_parcel) >= len(parcels) / 3 and shared["ky_hieu_lo"].nunique() == len(lots)
+    assert (lots_per_parcel >= 2).mean() > 0.5 and (lots_per_parcel == 3).any()
+
+
+def test_wards_of_the_ward_split_are_those_of_the_parcels():
+    parcels, communes = _clean("cadastral_parcel"), _clean("admin_commune")
+    before = communes[communes["hieu_luc_den"].notna()]
+    found = gpd.sjoin(
+        parcels.set_geometry(parcels.centroid), before[["ma_xa", "geometry"]], predicate="within"
+    )
+    assert len(found) == len(parcels) and (found["ma_xa_left"] == found["ma_xa_right"]).all()
+    after = communes[communes["hieu_luc_den"].isna()]
+    assert after.union_all().within(before.union_all().buffer(0.01))  # merged wards of the 2025 reform
+
+
+def test_land_use_zones_are_the_parcels_grouped_by_main_use():
+    parcels, zones = _clean("cadastral_parcel"), _clean("land_use_status")
+    assert abs(zones.area.sum() - parcels.area.sum()) < 0.01
+    assert shapely.coverage_is_valid(zones.geometry.array)
+    main_use = parcels["loai_dat"].str.split("+").str[0]
+    assert set(zones["loai_dat"]) == set(main_use) and len(zones) < len(parcels) / 3
+
+
+def test_osm_based_samples_stand_on_real_osm_objects(osm_extract: Path):
+    from danang_sdi.samples import osm_features
+
+    settings = Context().recipe("traffic_signal")["settings"]
+    signals = _clean("traffic_signal")
+    osm_signals = shapely.multipoints(osm_features.traffic_signals(osm_extract))
+    assert (signals.distance(osm_signals) <= settings["snap_m"]).all()
+    bridges = _clean("bridge")
+    ways = [b.geometry for b in osm_features.bridges(osm_extract, 100.0)]
+    assert len(bridges) == len(ways) and "Cầu Rồng" in set(bridges["ten_cau"])
+    assert all(
+        shapely.equals_exact(g, w, tolerance=0.001) for g, w in zip(bridges.geometry, ways, strict=True)
+    )
+    schools, _ = osm_features.schools(osm_extract)
+    spots = _clean("accident_blackspot")
+    assert (spots.distance(shapely.multipoints(schools)) <= 300).any()

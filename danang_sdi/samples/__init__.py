@@ -1,8 +1,9 @@
 """Synthetic, realistic deliveries for every layer family, with planted defects, and a big-parcel generator.
 
 No open cadastral, planning or utility data exists for Đà Nẵng, so the samples are made here: parcels on a
-jittered lattice in EPSG:5899 (a valid coverage), the other layers along the real streets of the OSM
-extract of Hải Châu. Everything is seeded and deterministic.
+jittered lattice in EPSG:5899 (a valid coverage), with a detailed plan, land-use zones and a ward split
+drawn over them; the network and point layers along the real streets of the OSM extract of Hải Châu, and
+its real bridges. Every catalog layer has a clean sample. Everything is seeded and deterministic.
 
     from danang_sdi.samples import generate_parcels, build_samples
     parcels = generate_parcels(10_000, seed=1)        # a GeoDataFrame, EPSG:5899

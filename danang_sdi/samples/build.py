@@ -14,10 +14,22 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 import yaml
 
 from danang_sdi.errors import SourceError
-from danang_sdi.samples import defects, networks, planning, utilities
+from danang_sdi.samples import (
+    defects,
+    landuse,
+    networks,
+    osm_features,
+    planning,
+    power,
+    telecom,
+    transport,
+    utilities,
+    wards,
+)
 from danang_sdi.samples.context import HERE, Context
 from danang_sdi.samples.parcels import generate_parcels
 from danang_sdi.samples.streets import OSM_EXTRACT, Streets, read_streets
@@ -50,8 +62,37 @@ class Sources:
         return np.random.default_rng([self.seed, salt])
 
     def parcels(self, encoding: str | None = None) -> gpd.GeoDataFrame:
-        text_ok = (lambda text: legacy_safe(text, encoding)) if encoding else None
+        if encoding is None:
+            return self.clean_parcels
+
+        def text_ok(text: str) -> bool:
+            return legacy_safe(text, encoding)
+
         return generate_parcels(self.parcel_count, self.seed, context=self.context, text_ok=text_ok)
+
+    @cached_property
+    def clean_parcels(self) -> gpd.GeoDataFrame:
+        return generate_parcels(self.parcel_count, self.seed, context=self.context)
+
+    @cached_property
+    def plan(self) -> planning.Plan:
+        return planning.plan_over(self.clean_parcels, self.rng(1), self.context)
+
+    @cached_property
+    def ward_split(self) -> wards.WardSplit:
+        extent = shapely.union_all([shapely.box(*self.clean_parcels.total_bounds), self.area])
+        return wards.WardSplit.covering(
+            extent, self.context, self.context.recipe(wards.LAYER)["settings"]["wards"]
+        )
+
+    @cached_property
+    def street_lines(self) -> networks.Lines:
+        """Every street of the sample area, dead ends included, split at junctions."""
+        return networks.noded(networks.clip(self.streets, self.area))
+
+    @cached_property
+    def junctions(self) -> transport.Junctions:
+        return transport.junctions(self.streets, self.street_lines)
 
     @cached_property
     def streets(self) -> Streets:
@@ -89,9 +130,28 @@ class Sources:
             "parcels": self.parcels,
             "parcels_tcvn3": lambda: self.parcels("tcvn3"),
             "parcels_vni": lambda: self.parcels("vni"),
-            "planning_lots": lambda: planning.planning_lots(
-                networks.clip(self.streets, self.area), self.area, self.rng(1), self.context
+            "planning_lots": lambda: planning.planning_lots(self.plan, self.rng(1), self.context),
+            "planning_boundary": lambda: planning.planning_boundaries(
+                self.plan, self.ward_split.ward_at(self.plan.boundary).name, self.rng(8), self.context
             ),
+            "land_use_zones": lambda: landuse.land_use_zones(self.clean_parcels, self.rng(9), self.context),
+            "admin_communes": lambda: wards.admin_communes(self.ward_split, self.rng(10), self.context),
+            "traffic_signals": lambda: transport.traffic_signals(
+                osm_features.traffic_signals(self.osm),
+                self.area,
+                self.junctions,
+                self.ward_split,
+                self.rng(11),
+                self.context,
+            ),
+            "accident_blackspots": lambda: transport.blackspots(
+                self.junctions, osm_features.schools(self.osm), self.ward_split, self.rng(12), self.context
+            ),
+            "bridges": lambda: transport.bridges(self.osm, self.ward_split, self.rng(13), self.context),
+            "telecom_sites": lambda: telecom.telecom_sites(
+                self.streets, self.street_lines, self.ward_split, self.rng(14), self.context
+            ),
+            "power_lines": lambda: power.feeders(self.network, self.area, self.rng(15), self.context),
             "road_centerlines": lambda: utilities.road_centerlines(
                 self.streets, self.network, self.rng(2), self.context
             ),

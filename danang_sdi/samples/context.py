@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from danang_sdi.catalog.models import CodeList, Layer
@@ -100,3 +101,12 @@ def weighted(rng: np.random.Generator, table: Mapping[str, float], n: int) -> np
 
 def pick(rng: np.random.Generator, words: list[str], n: int) -> np.ndarray:
     return np.array(words, dtype=object)[rng.integers(0, len(words), n)]
+
+
+def person_names(rng: np.random.Generator, n: int, words: Mapping[str, list[str]]) -> np.ndarray:
+    """Made-up full names (surname, middle, given), half male, half female, from ``vocabulary.json``."""
+    male = rng.random(n) < 0.5
+    surname = pick(rng, words["surnames"], n)
+    middle = np.where(male, pick(rng, words["middle_male"], n), pick(rng, words["middle_female"], n))
+    given = np.where(male, pick(rng, words["given_male"], n), pick(rng, words["given_female"], n))
+    return (pd.Series(surname) + " " + pd.Series(middle) + " " + pd.Series(given)).to_numpy(dtype=object)

@@ -144,3 +144,29 @@ def moved_end(line: shapely.LineString, at_start: bool, by: float) -> shapely.Li
     xy = xy.copy()
     xy[-1] = np.round(xy[-1] + direction / length * by, 3)
     return shapely.linestrings(xy[::-1] if at_start else xy)
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """The nodes of a noded network: every line end once, and the nodes each line runs between."""
+
+    points: np.ndarray
+    start: np.ndarray  # node index of each line's first point
+    end: np.ndarray  # node index of each line's last point
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def degree(self) -> np.ndarray:
+        return np.bincount(np.concatenate([self.start, self.end]), minlength=len(self.points))
+
+    def lines_at(self, node: int) -> np.ndarray:
+        return np.flatnonzero((self.start == node) | (self.end == node))
+
+
+def nodes(lines: Lines) -> Nodes:
+    """The nodes of ``lines`` (noded, as ``noded`` makes them): ends that coincide are one node."""
+    n = len(lines)
+    points = np.concatenate([shapely.get_point(lines.geometry, 0), shapely.get_point(lines.geometry, -1)])
+    unique, where = np.unique(shapely.to_wkb(shapely.set_precision(points, 0.001)), return_inverse=True)
+    return Nodes(shapely.from_wkb(unique), where[:n], where[n:])

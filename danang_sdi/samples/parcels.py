@@ -18,7 +18,7 @@ import shapely
 
 from danang_sdi.samples import grid
 from danang_sdi.samples.attributes import attribute_table
-from danang_sdi.samples.context import Context, Ward, pick, weighted
+from danang_sdi.samples.context import Context, Ward, person_names, pick, weighted
 
 LAYER = "cadastral_parcel"
 SHEET_M = 250.0
@@ -38,7 +38,7 @@ def _group_rank(keys: list[np.ndarray], order_keys: list[np.ndarray]) -> np.ndar
     return rank
 
 
-def _wards_and_sheets(centroid: np.ndarray, n_wards: int) -> tuple[np.ndarray, np.ndarray]:
+def wards_and_sheets(centroid: np.ndarray, n_wards: int) -> tuple[np.ndarray, np.ndarray]:
     """Ward index (into the ward list) and sheet number per parcel, by where its centroid falls."""
     sx = np.floor((centroid[:, 0] - grid.ANCHOR_NE[0]) / SHEET_M).astype(np.int64)
     sy = np.floor((centroid[:, 1] - grid.ANCHOR_NE[1]) / SHEET_M).astype(np.int64)
@@ -55,14 +55,6 @@ def _wards_and_sheets(centroid: np.ndarray, n_wards: int) -> tuple[np.ndarray, n
     return ward, (np.arange(len(sheets)) - first + 1)[sheet_of.ravel()]
 
 
-def _names(rng: np.random.Generator, n: int, words: dict[str, list[str]]) -> np.ndarray:
-    male = rng.random(n) < 0.5
-    surname = pick(rng, words["surnames"], n)
-    middle = np.where(male, pick(rng, words["middle_male"], n), pick(rng, words["middle_female"], n))
-    given = np.where(male, pick(rng, words["given_male"], n), pick(rng, words["given_female"], n))
-    return (pd.Series(surname) + " " + pd.Series(middle) + " " + pd.Series(given)).to_numpy(dtype=object)
-
-
 def _digits(rng: np.random.Generator, n: int, count: int) -> pd.Series:
     return pd.Series(rng.integers(0, 10**count, n)).astype(str).str.zfill(count)
 
@@ -77,7 +69,7 @@ def parcel_facts(
         words = {k: [w for w in v if text_ok(w)] for k, v in words.items()}
     wards: list[Ward] = [w for w in context.wards(settings["wards"]) if text_ok is None or text_ok(w.name)]
     n = len(cov)
-    ward_idx, sheet = _wards_and_sheets(cov.centroid, len(wards))
+    ward_idx, sheet = wards_and_sheets(cov.centroid, len(wards))
     number = _group_rank([ward_idx, sheet], [cov.col, -cov.row])
     area = shapely.area(cov.geometry)
 
@@ -95,7 +87,7 @@ def parcel_facts(
     house = pd.Series(cov.house_number).astype(str) + " "
     address = (house.where(~is_road, "") + pd.Series(street_of) + ", " + tail).to_numpy(dtype=object)
 
-    people = _names(rng, n, words)
+    people = person_names(rng, n, words)
     public = is_road | is_big
     holder = np.where(public, ("UBND " + pd.Series(ward_name)).to_numpy(dtype=object), people)
     born = rng.integers(1950, 2005, n)

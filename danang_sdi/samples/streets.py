@@ -69,7 +69,7 @@ def _header_box(path: Path) -> tuple[float, float, float, float]:
     return box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat
 
 
-def _to_5899(geometry: np.ndarray) -> np.ndarray:
+def to_5899(geometry: np.ndarray) -> np.ndarray:
     t = transformer("EPSG:4326", CRS)
 
     def project(xy: np.ndarray) -> np.ndarray:
@@ -100,9 +100,9 @@ def read_streets(path: Path) -> Streets:
     order = np.lexsort((shapely.get_x(shapely.get_point(parts, 0)), osm_id))
     names = frame["name"].to_numpy(dtype=object)[owner]
     return Streets(
-        geometry=_to_5899(parts[order]),
+        geometry=to_5899(parts[order]),
         name=np.array([n if isinstance(n, str) and n else None for n in names[order]], dtype=object),
         highway=frame["highway"].to_numpy(dtype=object)[owner][order],
         osm_id=osm_id[order],
-        box=_to_5899(np.array([box]))[0],
+        box=to_5899(np.array([box]))[0],
     )

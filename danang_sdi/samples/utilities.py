@@ -22,9 +22,10 @@ from danang_sdi.samples.context import Context, pick, weighted
 from danang_sdi.samples.streets import Streets
 
 
-def _frame(
+def layer_frame(
     context: Context, layer_id: str, facts: dict[str, Any], geometry: np.ndarray, rng
 ) -> gpd.GeoDataFrame:
+    """The layer's features: ``facts`` through its recipe, and ``geometry`` in its storage CRS."""
     layer = context.layer(layer_id)
     table = attribute_table(layer, facts, len(geometry), rng, context)
     return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry, crs=layer.storage_crs))
@@ -34,7 +35,8 @@ def _ids(prefix: str, n: int, start: int = 1) -> np.ndarray:
     return np.array([f"{prefix}{i:05d}" for i in range(start, start + n)], dtype=object)
 
 
-def _dates(rng: np.random.Generator, settings: Mapping[str, Any], n: int) -> np.ndarray:
+def random_dates(rng: np.random.Generator, settings: Mapping[str, Any], n: int) -> np.ndarray:
+    """``n`` dates between ``settings["updated_from"]`` and ``settings["updated_to"]``."""
     first = dt.date.fromisoformat(settings["updated_from"])
     days = (dt.date.fromisoformat(settings["updated_to"]) - first).days
     return np.array([first + dt.timedelta(days=int(d)) for d in rng.integers(0, days + 1, n)], dtype=object)
@@ -82,9 +84,9 @@ def road_centerlines(streets: Streets, lines: networks.Lines, rng, context: Cont
         "manager": np.full(n, s["manager"], dtype=object),
         "year_built": rng.integers(*s["years"], n),
         "osm_class": np.array([streets.highway[i].removesuffix("_link") for i in lines.street], dtype=object),
-        "updated": _dates(rng, s, n),
+        "updated": random_dates(rng, s, n),
     }
-    return _frame(context, "road_centerline", facts, lines.geometry, rng)
+    return layer_frame(context, "road_centerline", facts, lines.geometry, rng)
 
 
 def water_pipes(streets: Streets, lines: networks.Lines, rng, context: Context) -> gpd.GeoDataFrame:
@@ -107,9 +109,9 @@ def water_pipes(streets: Streets, lines: networks.Lines, rng, context: Context) 
         "dma": np.array(s["dma_zones"], dtype=object)[zone],
         "year_laid": rng.integers(*s["years"], n),
         "status": weighted(rng, s["status"], n),
-        "updated": _dates(rng, s, n),
+        "updated": random_dates(rng, s, n),
     }
-    return _frame(context, "water_pipe", facts, lines.geometry, rng)
+    return layer_frame(context, "water_pipe", facts, lines.geometry, rng)
 
 
 def water_nodes(pipes: gpd.GeoDataFrame, rng, context: Context) -> gpd.GeoDataFrame:
@@ -138,9 +140,9 @@ def water_nodes(pipes: gpd.GeoDataFrame, rng, context: Context) -> gpd.GeoDataFr
         "pipe_id": pipes[pipe_facts["pipe_id"]].to_numpy()[owner],
         "dma": pipes[pipe_facts["dma"]].to_numpy()[owner],
         "year_laid": pipes[pipe_facts["year_laid"]].to_numpy()[owner].astype(np.int64),
-        "updated": _dates(rng, s, n),
+        "updated": random_dates(rng, s, n),
     }
-    return _frame(context, "water_node", facts, points, rng)
+    return layer_frame(context, "water_node", facts, points, rng)
 
 
 def drainage(lines: networks.Lines, rng, context: Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -184,7 +186,7 @@ def drainage(lines: networks.Lines, rng, context: Context) -> tuple[gpd.GeoDataF
         "manhole_end": hole_ids[last],
         "catchment": pick(rng, s["catchments"], n),
         "year_built": rng.integers(*s["years"], n),
-        "updated": _dates(rng, s, n),
+        "updated": random_dates(rng, s, n),
     }
     k = len(holes)
     hole_system = np.full(k, None, dtype=object)
@@ -198,10 +200,10 @@ def drainage(lines: networks.Lines, rng, context: Context) -> tuple[gpd.GeoDataF
         "size": pick(rng, m["sizes"], k),
         "cover_material": weighted(rng, m["cover_materials"], k),
         "condition": weighted(rng, m["conditions"], k),
-        "updated": _dates(rng, m, k),
+        "updated": random_dates(rng, m, k),
     }
-    conduits = _frame(context, "drainage_conduit", conduit_facts, geoms, rng)
-    manholes = _frame(context, "manhole", hole_facts, shapely.set_precision(holes, 0.001), rng)
+    conduits = layer_frame(context, "drainage_conduit", conduit_facts, geoms, rng)
+    manholes = layer_frame(context, "manhole", hole_facts, shapely.set_precision(holes, 0.001), rng)
     return conduits, manholes
 
 
@@ -237,9 +239,9 @@ def street_lights(streets: Streets, lines: networks.Lines, rng, context: Context
         "control": weighted(rng, s["controls"], n),
         "street_name": _street_names(streets, street),
         "year": rng.integers(*s["years"], n),
-        "updated": _dates(rng, s, n),
+        "updated": random_dates(rng, s, n),
     }
-    return _frame(context, "street_light", facts, points, rng)
+    return layer_frame(context, "street_light", facts, points, rng)
 
 
 def urban_trees(streets: Streets, lines: networks.Lines, rng, context: Context) -> gpd.GeoDataFrame:
@@ -262,6 +264,6 @@ def urban_trees(streets: Streets, lines: networks.Lines, rng, context: Context) 
         "condition": weighted(rng, s["conditions"], n),
         "category": weighted(rng, s["categories"], n),
         "street_name": _street_names(streets, street),
-        "updated": _dates(rng, s, n),
+        "updated": random_dates(rng, s, n),
     }
-    return _frame(context, "urban_tree", facts, points, rng)
+    return layer_frame(context, "urban_tree", facts, points, rng)
