@@ -99,7 +99,9 @@ def test_upsert_changes_only_what_changed_and_rollback_restores_row_for_row(db_s
     assert len(after) == 105
     assert next(r for r in after if r[0] == before[3][0])[2] == 150
 
-    result = batches.rollback(db_settings, SimpleNamespace(get=lambda _id: layer, rasters={}), upsert.batch_id)
+    result = batches.rollback(
+        db_settings, SimpleNamespace(get=lambda _id: layer, rasters={}), upsert.batch_id
+    )
     assert result.undone == [upsert.batch_id]
     assert rows(db_settings, layer) == before
     assert batches.get_batch(db_settings, upsert.batch_id)["status"] == "rolled_back"
@@ -113,7 +115,9 @@ def test_replace_deletes_what_is_gone_and_rollback_undoes_later_batches_too(db_s
     later = write_batch(db_settings, delivery(layer, lamps(3, start=500), name="l.geojson"), mode="append")
     assert len(rows(db_settings, layer)) == 18
 
-    result = batches.rollback(db_settings, SimpleNamespace(get=lambda _id: layer, rasters={}), replace.batch_id)
+    result = batches.rollback(
+        db_settings, SimpleNamespace(get=lambda _id: layer, rasters={}), replace.batch_id
+    )
     assert result.undone == [later.batch_id, replace.batch_id]
     assert rows(db_settings, layer) == original
     assert batches.get_batch(db_settings, first.batch_id)["status"] == "done"
