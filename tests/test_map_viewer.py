@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,8 +23,8 @@ from danang_sdi.store.ingest import load_file
 from danang_sdi.tiles.archive import TileArchive
 from danang_sdi.tiles.build import build_tiles
 from danang_sdi.tiles.overlay import build_overlay
-from tests.helpers.ogcapi_server import free_port
 from tests.helpers.overlay_data import sample_database
+from tests.helpers.serve_process import serving
 from tests.helpers.tiles_fixtures import HAICHAU_PBF
 
 pytestmark = [pytest.mark.postgis, pytest.mark.slow]
@@ -45,7 +40,6 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 DATABASE = "danang_sdi_map_test"
-STARTUP_SECONDS = 60
 
 
 class MapServer:
@@ -73,45 +67,10 @@ def server(db_settings, tmp_path_factory):
     build_tiles(HAICHAU_PBF, home / "tiles" / "basemap.pmtiles", processes=1)
     build_overlay(settings, catalog)
     config = publish_config.generate(settings, catalog, work / "pygeoapi-config.yml").path
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DANANG_SDI_HOME": str(home),
-        "DANANG_SDI_DATABASE_URL": settings.database_url,
-        "DANANG_SDI_PUBLIC_URL": url,
-    }
-    command = [str(Path(sys.executable).parent / "danang-sdi"), "serve", "--config", str(config)]
     log = work / "server.log"
-    with log.open("w") as sink:
-        process = subprocess.Popen(
-            [*command, "--port", str(port), "--workers", "1"], env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
-    try:
-        _wait(url, process, log)
+    env = {"DANANG_SDI_HOME": str(home), "DANANG_SDI_DATABASE_URL": settings.database_url}
+    with serving(config, env, log) as url:
         yield MapServer(url, home, settings, log)
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def _wait(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(f"{url}/conformance", timeout=15).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the server did not answer within {STARTUP_SECONDS} s: {log.read_text()[-2000:]}")
 
 
 def test_tiles_tilejson_and_the_pmtiles_archive_over_http(server):

@@ -7,12 +7,7 @@ Everything lives apart from the other tests: a database of its own in the test c
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -29,13 +24,12 @@ from danang_sdi.cli.main import cli
 from danang_sdi.publish import views
 from danang_sdi.store.database import connect
 from danang_sdi.store.schema import init_database
-from tests.helpers.ogcapi_server import free_port
 from tests.helpers.publish_data import database_settings
+from tests.helpers.serve_process import serving
 
 pytestmark = pytest.mark.postgis
 DATABASE = "danang_sdi_rasters_test"
 DEM = "dem-srtm-danang/danang_srtm_gl1.tif"
-STARTUP_SECONDS = 60
 SON_TRA = [108.25, 16.09, 108.30, 16.13]  # the Sơn Trà peninsula: about 700 m at its summit
 
 
@@ -81,43 +75,13 @@ def test_publish_config_adds_the_loaded_dem_as_a_coverage(published) -> None:
     assert "cadastral_parcel" in resources  # the vector layers are still there
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(f"{url}/collections?f=json", timeout=15).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the server did not answer within {STARTUP_SECONDS} s: {log.read_text()[-2000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(published, tmp_path_factory) -> Iterator[str]:
     """``danang-sdi serve`` on a free port, exactly as in production; stopped by its PID."""
     env, config = published
-    port = free_port()
     log = tmp_path_factory.mktemp("dem-serve-log") / "server.log"
-    command = [str(Path(sys.executable).parent / "danang-sdi"), "serve", "--config", str(config)]
-    command += ["--port", str(port), "--workers", "1"]
-    server_env = {**os.environ, **env, "DANANG_SDI_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-    with log.open("w") as sink:
-        process = subprocess.Popen(command, env=server_env, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process, log)
+    with serving(config, env, log) as url:
         yield url
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def test_the_dem_collection_is_listed_with_its_extent(server: str) -> None:

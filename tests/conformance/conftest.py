@@ -8,12 +8,6 @@ in production: ``danang-sdi publish config`` then ``danang-sdi serve`` (gunicorn
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +23,10 @@ from danang_sdi.samples.parcels import generate_parcels
 from danang_sdi.settings import Settings
 from danang_sdi.store import database, schema
 from tests.helpers.publish_data import database_settings, fill_layer
+from tests.helpers.serve_process import serving
 
 PARCELS = 2000
 PARCEL_SEED = 7
-STARTUP_SECONDS = 60
 
 
 @dataclass
@@ -82,26 +76,6 @@ def communes() -> gpd.GeoDataFrame:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if requests.get(f"{url}/conformance", timeout=15).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet, or a worker still importing pygeoapi
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the server did not answer within {STARTUP_SECONDS} s: {log.read_text()[-2000:]}")
-
-
 @pytest.fixture(scope="session")
 def ogc_server(db_settings: Settings, tmp_path_factory) -> Iterator[OgcServer]:
     settings = database_settings(db_settings)
@@ -114,27 +88,7 @@ def ogc_server(db_settings: Settings, tmp_path_factory) -> Iterator[OgcServer]:
 
     work = tmp_path_factory.mktemp("ogc-server")
     config_path = publish_config.generate(settings, catalog, work / "pygeoapi-config.yml").path
-    port = _free_port()
     log = work / "server.log"
-    env = {
-        **os.environ,
-        "DANANG_SDI_HOME": str(settings.home),
-        "DANANG_SDI_DATABASE_URL": settings.database_url,
-        "DANANG_SDI_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
-    command = [str(Path(sys.executable).parent / "danang-sdi"), "serve", "--config", str(config_path)]
-    command += ["--port", str(port), "--workers", "2"]
-    with log.open("w") as sink:
-        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process, log)
+    env = {"DANANG_SDI_HOME": str(settings.home), "DANANG_SDI_DATABASE_URL": settings.database_url}
+    with serving(config_path, env, log, workers=2) as url:
         yield OgcServer(url, log, settings, catalog, parcels, wards)
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()

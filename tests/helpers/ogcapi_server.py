@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import requests
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -24,14 +20,9 @@ from danang_sdi.publish import config as publish_config
 from danang_sdi.publish import server, views
 from danang_sdi.settings import Settings
 from danang_sdi.store.database import connect, database_url
+from tests.helpers.serve_process import free_port, running
 
 START_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _publish(settings: Settings, catalog: Catalog) -> None:
@@ -48,18 +39,6 @@ def _unpublish(settings: Settings, catalog: Catalog) -> None:
     with connect(settings) as conn:
         for layer in views.published_layers(catalog):
             conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(views.view_name(layer)))
-
-
-def _wait(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(f"{url}/collections?f=json", timeout=5).status_code == 200:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"the server did not answer within {START_TIMEOUT:.0f} s:\n{log.read_text()[-3000:]}")
 
 
 @contextlib.contextmanager
@@ -98,16 +77,7 @@ def _serve(settings: Settings, catalog: Catalog, workdir: Path, extra_resources:
     document["metadata"]["license"].setdefault("url", "")  # pygeoapi's OpenAPI generator needs the key
     publish_config.write_config(document, config, overwrite=True)
     plan = server.prepare(settings, config, "127.0.0.1", free_port(), workers=1)
-    log = workdir / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(plan.command, env=plan.env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait(plan.url, process, log)
-        yield plan.url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running(
+        plan.command, plan.env, plan.url, workdir / "server.log", probe="/collections?f=json"
+    ) as url:
+        yield url
