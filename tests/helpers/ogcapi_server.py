@@ -74,7 +74,6 @@ def _serve(settings: Settings, catalog: Catalog, workdir: Path, extra_resources:
     config = workdir / "pygeoapi-config.yml"
     document = publish_config.build_config(catalog, {})
     document["resources"].update(extra_resources)
-    document["metadata"]["license"].setdefault("url", "")  # pygeoapi's OpenAPI generator needs the key
     publish_config.write_config(document, config, overwrite=True)
     plan = server.prepare(settings, config, "127.0.0.1", free_port(), workers=1)
     with running(
