@@ -313,9 +313,8 @@ def _merge(
 ) -> dict[str, int]:
     """Set-based merge of the staging table into the layer, writing history as it goes."""
     q = _MergeSql(layer, batch_id)
-    rebuild_index = conn.execute(sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(q.table)).fetchone()[
-        0
-    ]
+    empty = sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(q.table)
+    rebuild_index = conn.execute(empty).fetchone()[0]
     if rebuild_index:  # a first load: one index build after the insert beats 500,000 index insertions
         conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(lt.geometry_index(layer)))
     duplicates = conn.execute(q.duplicates_to_quarantine()).rowcount
