@@ -34,14 +34,14 @@ def _settings():
     return Settings(home=HOME)
 
 
-def _prepare() -> None:
-    """Start the cluster, create the catalog's tables, and empty what the two tasks write."""
+def _prepare() -> bool:
+    """Start the cluster, create the catalog's tables, empty what the two tasks write; True if started here."""
     from danang_sdi.store import cluster, database
     from danang_sdi.store.database import connect
     from danang_sdi.store.schema import init_database
 
     settings = _settings()
-    cluster.up(database.cluster_record(settings), say=lambda _m: None)
+    started = cluster.up(database.cluster_record(settings), say=lambda _m: None).started
     database.ensure_database(settings)
     init_database(settings)
     with connect(settings) as conn:
@@ -52,6 +52,7 @@ def _prepare() -> None:
         conn.execute("CREATE SCHEMA IF NOT EXISTS bench")
         conn.execute("DROP TABLE IF EXISTS bench.ogr_parcels")
         conn.execute("CHECKPOINT")
+    return started
 
 
 def work(task: str, path: str) -> None:
@@ -103,7 +104,7 @@ def main() -> None:
 
         write_parcels(args.count, path, seed=0)
     print(f"file: {path} ({path.stat().st_size / 1024**2:,.0f} MiB); cluster: {HOME}")
-    _prepare()
+    started = _prepare()
     ogr = isolated.run(__file__, "ogr2ogr", path)
     ours = isolated.run(__file__, "load", path)
     print(f"{'task':<44}{'seconds':>9}{'peak RSS GB':>13}")
@@ -115,6 +116,10 @@ def main() -> None:
     print(f"ratio load/ogr2ogr: {ratio:.2f}x time; ours: {ours['detail']}")
     ok = ratio <= TARGET_RATIO and ours["peak_rss_gb"] <= TARGET_GB
     print(f"targets ratio ≤ {TARGET_RATIO:g} and ≤ {TARGET_GB:g} GB: {'met' if ok else 'NOT met'}")
+    if started:  # leave the machine as we found it
+        from danang_sdi.store import cluster, database
+
+        cluster.down(database.cluster_record(_settings()))
 
 
 if __name__ == "__main__":
