@@ -12,18 +12,15 @@ Each task runs as the only child of a launcher that reads its peak RSS. Targets:
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import time
 import warnings
-from pathlib import Path
 
 import isolated
 
-ROOT = Path(__file__).resolve().parent.parent
-HOME = ROOT / ".sdi" / "bench" / "home"
+HOME = isolated.ROOT / ".sdi" / "bench" / "home"
 TARGET_RATIO = 1.0
 TARGET_GB = 2.0
 
@@ -87,30 +84,21 @@ def work(task: str, path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=560_000)
-    parser.add_argument("--path", type=Path, help="an existing parcel file (default: generated and cached)")
-    parser.add_argument("--work", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = isolated.parcel_file_args(__doc__.splitlines()[0])
     if args.work:
         return work(*args.work)
     if args.measure:
         return isolated.measure(__file__, *args.measure)
-
-    path = args.path or ROOT / ".sdi" / "bench" / f"parcels_{args.count}.gpkg"
-    if not path.exists():
-        from danang_sdi.samples import write_parcels
-
-        write_parcels(args.count, path, seed=0)
-    print(f"file: {path} ({path.stat().st_size / 1024**2:,.0f} MiB); cluster: {HOME}")
+    path = isolated.parcel_file(args)
+    print(f"cluster: {HOME}")
     started = _prepare()
     ogr = isolated.run(__file__, "ogr2ogr", path)
     ours = isolated.run(__file__, "load", path)
-    print(f"{'task':<44}{'seconds':>9}{'peak RSS GB':>13}")
-    print(f"{'ogr2ogr -f PostgreSQL (PG_USE_COPY=YES)':<44}{ogr['seconds']:>9.1f}{ogr['peak_rss_gb']:>13.2f}")
-    print(
-        f"{'danang-sdi load (validated, with history)':<44}{ours['seconds']:>9.1f}{ours['peak_rss_gb']:>13.2f}"
+    isolated.table(
+        [
+            ("ogr2ogr -f PostgreSQL (PG_USE_COPY=YES)", ogr),
+            ("danang-sdi load (validated, with history)", ours),
+        ]
     )
     ratio = ours["seconds"] / ogr["seconds"]
     print(f"ratio load/ogr2ogr: {ratio:.2f}x time; ours: {ours['detail']}")

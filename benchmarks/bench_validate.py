@@ -9,15 +9,12 @@ after it ends, so each peak RSS belongs to that task alone. Targets: validation 
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 import warnings
-from pathlib import Path
 
 import isolated
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 30.0
 TARGET_GB = 4.0
 
@@ -41,29 +38,16 @@ def work(task: str, path: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=560_000)
-    parser.add_argument("--path", type=Path, help="an existing parcel file (default: generated and cached)")
-    parser.add_argument("--work", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = isolated.parcel_file_args(__doc__.splitlines()[0])
     if args.work:
         return work(*args.work)
     if args.measure:
         return isolated.measure(__file__, *args.measure)
-
-    path = args.path or ROOT / ".sdi" / "bench" / f"parcels_{args.count}.gpkg"
-    if not path.exists():
-        from danang_sdi.samples import write_parcels
-
-        started = time.perf_counter()
-        write_parcels(args.count, path, seed=0)
-        print(f"generated {args.count:,} parcels in {time.perf_counter() - started:.1f} s -> {path}")
-    print(f"file: {path} ({path.stat().st_size / 1024**2:,.0f} MiB)")
+    path = isolated.parcel_file(args)
     read, check = isolated.run(__file__, "read", path), isolated.run(__file__, "validate", path)
-    print(f"{'task':<34}{'seconds':>9}{'peak RSS GB':>13}")
-    print(f"{'pyogrio read_dataframe (arrow)':<34}{read['seconds']:>9.1f}{read['peak_rss_gb']:>13.2f}")
-    print(f"{'danang_sdi validate (all checks)':<34}{check['seconds']:>9.1f}{check['peak_rss_gb']:>13.2f}")
+    isolated.table(
+        [("pyogrio read_dataframe (arrow)", read), ("danang_sdi validate (all checks)", check)], 34
+    )
     print(f"ratio validate/read: {check['seconds'] / read['seconds']:.1f}x time, "
           f"{check['peak_rss_gb'] / read['peak_rss_gb']:.1f}x memory")  # fmt: skip
     print(f"read: {read['detail']}\nvalidate: {check['detail']}")

@@ -7,10 +7,15 @@ starts ``script --work task path`` as its only child, waits, and adds the child'
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
 import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _last_json(done: subprocess.CompletedProcess[str], what: str) -> dict:
@@ -32,3 +37,33 @@ def run(script: str, task: str, path: object) -> dict:
         [sys.executable, script, "--measure", task, str(path)], capture_output=True, text=True
     )
     return _last_json(done, task)
+
+
+def parcel_file_args(description: str) -> argparse.Namespace:
+    """The command line shared by the parcel benchmarks; also runs the worker and launcher modes and exits."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--count", type=int, default=560_000)
+    parser.add_argument("--path", type=Path, help="an existing parcel file (default: generated and cached)")
+    parser.add_argument("--work", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def parcel_file(args: argparse.Namespace) -> Path:
+    """The parcel file to measure: ``--path``, else ``.sdi/bench/parcels_<count>.gpkg`` (made once)."""
+    path = args.path or ROOT / ".sdi" / "bench" / f"parcels_{args.count}.gpkg"
+    if not path.exists():
+        from danang_sdi.samples import write_parcels
+
+        started = time.perf_counter()
+        write_parcels(args.count, path, seed=0)
+        print(f"generated {args.count:,} parcels in {time.perf_counter() - started:.1f} s -> {path}")
+    print(f"file: {path} ({path.stat().st_size / 1024**2:,.0f} MiB)")
+    return path
+
+
+def table(rows: list[tuple[str, dict]], width: int = 44) -> None:
+    """Print one line per measured task: its name, seconds and peak RSS."""
+    print(f"{'task':<{width}}{'seconds':>9}{'peak RSS GB':>13}")
+    for name, result in rows:
+        print(f"{name:<{width}}{result['seconds']:>9.1f}{result['peak_rss_gb']:>13.2f}")
