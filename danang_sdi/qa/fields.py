@@ -83,27 +83,36 @@ def _missing_values(subject: Subject, attribute: Attribute) -> list[Issue]:
     ]
 
 
-def _wrong_types(subject: Subject, attribute: Attribute) -> list[Issue]:
-    bad = subject.bad_types.get(attribute.name)
-    if bad is None or not bad.any():
-        return []
-    vi, en = TYPE_WORDS[attribute.type]
-    rows = list(_rows(bad))
+def _value_issues(
+    subject: Subject, attribute: Attribute, rule: str, rows: list[int], vi: str, en: str
+) -> list[Issue]:
+    """One issue per row: ``<attribute> <value as sent> <vi|en>``, located on the feature."""
     issues = []
     for row, point in zip(rows, subject.points(rows), strict=True):
         value = show(subject.original(attribute.name, row))
         issues.append(
             subject.issue(
-                "field.type",
+                rule,
                 attribute.severity,
                 row,
-                f"{attribute.name} {value} không phải {vi}; hãy sửa giá trị",
-                f"{attribute.name} {value} is not {en}; correct the value",
+                f"{attribute.name} {value} {vi}",
+                f"{attribute.name} {value} {en}",
                 field=attribute.name,
                 location=point,
             )
         )
     return issues
+
+
+def _wrong_types(subject: Subject, attribute: Attribute) -> list[Issue]:
+    bad = subject.bad_types.get(attribute.name)
+    if bad is None or not bad.any():
+        return []
+    vi, en = TYPE_WORDS[attribute.type]
+    return _value_issues(
+        subject, attribute, "field.type", list(_rows(bad)),
+        f"không phải {vi}; hãy sửa giá trị", f"is not {en}; correct the value",
+    )  # fmt: skip
 
 
 def _out_of_range(subject: Subject, attribute: Attribute) -> list[Issue]:
@@ -125,20 +134,11 @@ def _out_of_range(subject: Subject, attribute: Attribute) -> list[Issue]:
         checks.append((values.str.len() > n, f"dài hơn {n} ký tự", f"is longer than {n} characters"))
     for mask, vi, en in checks:
         rows = list(_rows(mask.fillna(False).to_numpy(dtype=bool)))
-        for row, point in zip(rows, subject.points(rows), strict=True):
-            value = show(subject.original(attribute.name, row))
-            unit = f" {attribute.unit}" if attribute.unit else ""
-            issues.append(
-                subject.issue(
-                    "field.range",
-                    attribute.severity,
-                    row,
-                    f"{attribute.name} {value}{unit} {vi}; hãy kiểm tra lại giá trị",
-                    f"{attribute.name} {value}{unit} {en}; check the value",
-                    field=attribute.name,
-                    location=point,
-                )
-            )
+        unit = f"{attribute.unit} " if attribute.unit else ""
+        issues += _value_issues(
+            subject, attribute, "field.range", rows,
+            f"{unit}{vi}; hãy kiểm tra lại giá trị", f"{unit}{en}; check the value",
+        )  # fmt: skip
     return issues
 
 
@@ -157,22 +157,11 @@ def _pattern(subject: Subject, attribute: Attribute) -> list[Issue]:
         warnings.simplefilter("ignore", UserWarning)
         matches = text.str.contains(attribute.pattern, regex=True)
     wrong = text.notna().to_numpy(dtype=bool) & ~matches.fillna(True).to_numpy(dtype=bool)
-    rows = list(_rows(wrong))
-    issues = []
-    for row, point in zip(rows, subject.points(rows), strict=True):
-        value = show(subject.original(attribute.name, row))
-        issues.append(
-            subject.issue(
-                "field.pattern",
-                attribute.severity,
-                row,
-                f"{attribute.name} {value} không đúng mẫu {attribute.pattern}; hãy sửa theo đúng định dạng",
-                f"{attribute.name} {value} does not match the pattern {attribute.pattern}; correct its format",
-                field=attribute.name,
-                location=point,
-            )
-        )
-    return issues
+    return _value_issues(
+        subject, attribute, "field.pattern", list(_rows(wrong)),
+        f"không đúng mẫu {attribute.pattern}; hãy sửa theo đúng định dạng",
+        f"does not match the pattern {attribute.pattern}; correct its format",
+    )  # fmt: skip
 
 
 def _code_list(subject: Subject, list_id: str) -> CodeList:
@@ -265,18 +254,7 @@ def _enum(subject: Subject, attribute: Attribute) -> list[Issue]:
     wrong = values.notna().to_numpy(dtype=bool) & ~ok.fillna(False).to_numpy(dtype=bool)
     rows = list(_rows(wrong))
     listed = ", ".join(str(v) for v in allowed)
-    issues = []
-    for row, point in zip(rows, subject.points(rows), strict=True):
-        value = show(subject.original(attribute.name, row))
-        issues.append(
-            subject.issue(
-                "field.code",
-                attribute.severity,
-                row,
-                f"{attribute.name} {value} không thuộc các giá trị cho phép: {listed}",
-                f"{attribute.name} {value} is not one of: {listed}",
-                field=attribute.name,
-                location=point,
-            )
-        )
-    return issues
+    return _value_issues(
+        subject, attribute, "field.code", rows,
+        f"không thuộc các giá trị cho phép: {listed}", f"is not one of: {listed}",
+    )  # fmt: skip
