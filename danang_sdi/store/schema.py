@@ -83,8 +83,3 @@ def _existing_relations(conn) -> set[str]:
         "UNION SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sdi%'"
     ).fetchall()
     return {r[0] for r in rows}
-
-
-def existing_relations(settings: Settings) -> set[str]:
-    with connect(settings) as conn:
-        return _existing_relations(conn)
