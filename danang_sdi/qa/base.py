@@ -154,7 +154,3 @@ def wkt_points(points: np.ndarray) -> list[str | None]:
 
 
 CheckFunction = Callable[[Subject, Check], list[Issue]]
-
-
-def severity_of(check: Check | None, default: Severity = Severity.error) -> Severity:
-    return check.severity if check is not None else default

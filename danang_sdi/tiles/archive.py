@@ -23,8 +23,6 @@ from pmtiles.writer import Writer as PMTilesWriter
 from danang_sdi.errors import TileError
 from danang_sdi.tiles.grid import tms_row
 
-FORMATS = ("mbtiles", "pmtiles", "dir")
-
 
 def archive_format(path: Path) -> str:
     """``mbtiles``, ``pmtiles`` or ``dir`` from the output name (anything without those suffixes is a directory)."""

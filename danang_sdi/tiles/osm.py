@@ -55,13 +55,6 @@ def to_mercator(coords: np.ndarray) -> np.ndarray:
     return np.column_stack([x, y])
 
 
-def from_mercator(coords: np.ndarray) -> np.ndarray:
-    """Normalised Web Mercator (n × 2) → lon/lat (n × 2)."""
-    lon = coords[:, 0] * 360.0 - 180.0
-    lat = np.degrees(2 * np.arctan(np.exp((0.5 - coords[:, 1]) * 2 * np.pi)) - np.pi / 2)
-    return np.column_stack([lon, lat])
-
-
 def keep_one_dimension(geometry: shapely.Geometry) -> shapely.Geometry:
     """The polygons (or else the lines) of what ``make_valid`` returned: MVT has no geometry collections."""
     if shapely.get_type_id(geometry) != shapely.GeometryType.GEOMETRYCOLLECTION:

@@ -218,8 +218,6 @@ LAYERS: tuple[LayerSpec, ...] = (
         ),
     ),
 )
-LAYER_BY_NAME = {layer.name: layer for layer in LAYERS}
-
 # Attributes of POIs that are set only for some values of the selecting key (name → key=values).
 POI_EXTRA_WHEN = {
     "cuisine": ("amenity", ("restaurant", "fast_food", "pub", "bar", "cafe")),
