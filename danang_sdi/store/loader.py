@@ -29,9 +29,7 @@ from danang_sdi.errors import DatabaseError, SdiError
 from danang_sdi.settings import Settings
 from danang_sdi.store import layer_tables as lt
 from danang_sdi.store.database import connect
-
-Mode = Literal["append", "replace", "upsert"]
-MODES: tuple[Mode, ...] = ("append", "replace", "upsert")
+from danang_sdi.store.merge_sql import MODES, Mode, merge
 
 COPY_TYPES: dict[AttributeType, str] = {
     AttributeType.text: "text",
@@ -145,7 +143,7 @@ class BatchWriter:
             if rejected:
                 conn.execute("DELETE FROM sdi_staging WHERE src_index = ANY(%s)", (list(rejected),))
             accepted = self.frame.drop(index=list(rejected), errors="ignore")
-            counts = _merge(conn, self.layer, batch_id, self.mode, _bounds(accepted))
+            counts = merge(conn, self.layer, batch_id, self.mode, _bounds(accepted))
             quarantined += counts.pop("quarantined", 0)
             _finish_batch(conn, batch_id, counts, quarantined)
             if self.dry_run:
@@ -306,190 +304,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
         return value.isoformat()
     return value if isinstance(value, (int, float, str, bool)) else str(value)
-
-
-def _merge(
-    conn: psycopg.Connection, layer: Layer, batch_id: int, mode: Mode, new_bounds: tuple | None
-) -> dict[str, int]:
-    """Set-based merge of the staging table into the layer, writing history as it goes."""
-    q = _MergeSql(layer, batch_id)
-    empty = sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(q.table)
-    rebuild_index = conn.execute(empty).fetchone()[0]
-    if rebuild_index:  # a first load: one index build after the insert beats 500,000 index insertions
-        conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(lt.geometry_index(layer)))
-    duplicates = conn.execute(q.duplicates_to_quarantine()).rowcount
-    conn.execute(q.match_existing())
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "deleted": 0, "quarantined": duplicates}
-    if mode == "append":
-        counts["quarantined"] += conn.execute(q.existing_keys_to_quarantine()).rowcount
-    else:
-        counts["updated"] = conn.execute(q.history_of_updates()).rowcount
-        conn.execute(q.apply_updates())
-        matched = conn.execute("SELECT count(*) FROM sdi_staging WHERE fid IS NOT NULL").fetchone()[0]
-        counts["unchanged"] = matched - counts["updated"]
-    counts["inserted"] = conn.execute(q.inserts()).rowcount
-    if mode == "replace":
-        counts["deleted"] = conn.execute(q.deletes()).rowcount
-    if rebuild_index:
-        for statement in lt.create_table(layer):
-            conn.execute(statement)
-    conn.execute(q.batch_extent(new_bounds))
-    return counts
-
-
-class _MergeSql:
-    """The statements of one merge, composed from the layer's identifiers (never from input values)."""
-
-    def __init__(self, layer: Layer, batch_id: int) -> None:
-        self.layer = layer
-        self.batch = sql.Literal(batch_id)
-        self.table = lt.table_name(layer)
-        self.history = lt.history_table(layer)
-        self.quarantine = lt.quarantine_table(layer)
-        self.cols = [sql.Identifier(a.name) for a in layer.attributes]
-        self.keys = [sql.Identifier(k) for k in layer.natural_key]
-        self.srid = sql.Literal(lt.srid(layer.storage_crs))
-        geom = sql.SQL("ST_GeomFromWKB(s.wkb, {})").format(self.srid)
-        if layer.geometry.value.startswith("Multi"):
-            geom = sql.SQL("ST_Multi({})").format(geom)
-        if layer.geometry.value.endswith("Polygon"):
-            # One ring orientation (RFC 7946's), so the same shape from a shapefile (clockwise) or a
-            # GeoPackage compares equal and an upsert does not see a change that is not there.
-            geom = sql.SQL("ST_ForcePolygonCCW({})").format(geom)
-        self.new_geom = geom
-
-    def _list(self, prefix: str, names: list[sql.Identifier]) -> sql.Composable:
-        return sql.SQL(", ").join(sql.SQL(prefix + ".{}").format(n) for n in names)
-
-    def _key_match(self, a: str, b: str) -> sql.Composable:
-        return sql.SQL(" AND ").join(sql.SQL(f"{a}.{{0}} = {b}.{{0}}").format(k) for k in self.keys)
-
-    def duplicates_to_quarantine(self) -> sql.Composable:
-        """Natural keys that appear more than once in the delivery cannot be stored: quarantine them all."""
-        return sql.SQL(
-            "WITH dup AS (SELECT src_index FROM (SELECT src_index, count(*) OVER (PARTITION BY {keys}) AS n "
-            "FROM sdi_staging) c WHERE n > 1), "
-            "moved AS (INSERT INTO {q} (batch_id, feature_index, natural_key, attributes, geom, reasons) "
-            "SELECT {b}, s.src_index, {key_json}, {attrs}, ST_GeomFromWKB(s.wkb, {srid}), {why} "
-            "FROM sdi_staging s JOIN dup USING (src_index) RETURNING feature_index) "
-            "DELETE FROM sdi_staging WHERE src_index IN (SELECT feature_index FROM moved)"
-        ).format(
-            keys=sql.SQL(", ").join(self.keys),
-            q=self.quarantine,
-            b=self.batch,
-            key_json=self._key_json("s"),
-            attrs=self._attrs_json("s"),
-            srid=self.srid,
-            why=self._reason("key.duplicate", "the natural key appears more than once in this delivery"),
-        )
-
-    def _key_json(self, alias: str) -> sql.Composable:
-        pairs = sql.SQL(", ").join(
-            sql.SQL("{}, {}.{}").format(sql.Literal(k), sql.Identifier(alias), sql.Identifier(k))
-            for k in self.layer.natural_key
-        )
-        return sql.SQL("jsonb_build_object({})").format(pairs)
-
-    def _attrs_json(self, alias: str) -> sql.Composable:
-        return sql.SQL("to_jsonb({}) - 'wkb' - 'fid' - 'src_index'").format(sql.Identifier(alias))
-
-    @staticmethod
-    def _reason(rule: str, message: str) -> sql.Composable:
-        return sql.SQL(
-            "jsonb_build_array(jsonb_build_object('rule', {}, 'severity', 'error', 'message', {}))"
-        ).format(sql.Literal(rule), sql.Literal(message))
-
-    def match_existing(self) -> sql.Composable:
-        return sql.SQL("UPDATE sdi_staging s SET fid = t.fid FROM {t} t WHERE {match}").format(
-            t=self.table, match=self._key_match("s", "t")
-        )
-
-    def existing_keys_to_quarantine(self) -> sql.Composable:
-        return sql.SQL(
-            "WITH moved AS (DELETE FROM sdi_staging s WHERE s.fid IS NOT NULL RETURNING s.*) "
-            "INSERT INTO {q} (batch_id, feature_index, natural_key, attributes, geom, reasons) "
-            "SELECT {b}, m.src_index, {key_json}, {attrs}, ST_GeomFromWKB(m.wkb, {srid}), {why} FROM moved m"
-        ).format(
-            q=self.quarantine,
-            b=self.batch,
-            key_json=self._key_json("m"),
-            attrs=self._attrs_json("m"),
-            srid=self.srid,
-            why=self._reason(
-                "key.exists", "a feature with this natural key is already in the layer (use --mode upsert)"
-            ),
-        )
-
-    def _changed(self) -> sql.Composable:
-        return sql.SQL("({t_cols}, t.geom) IS DISTINCT FROM ({s_cols}, {g})").format(
-            t_cols=self._list("t", self.cols), s_cols=self._list("s", self.cols), g=self.new_geom
-        )
-
-    def history_of_updates(self) -> sql.Composable:
-        return sql.SQL(
-            "INSERT INTO {h} (batch_id, op, fid, {cols}, geom) SELECT {b}, 'U', t.fid, {t_cols}, t.geom "
-            "FROM {t} t JOIN sdi_staging s ON s.fid = t.fid WHERE {changed}"
-        ).format(
-            h=self.history,
-            cols=sql.SQL(", ").join(self.cols),
-            b=self.batch,
-            t_cols=self._list("t", self.cols),
-            t=self.table,
-            changed=self._changed(),
-        )
-
-    def apply_updates(self) -> sql.Composable:
-        assignments = sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(c) for c in self.cols)
-        return sql.SQL(
-            "UPDATE {t} t SET {assign}, geom = {g} FROM sdi_staging s WHERE s.fid = t.fid AND {changed}"
-        ).format(t=self.table, assign=assignments, g=self.new_geom, changed=self._changed())
-
-    def inserts(self) -> sql.Composable:
-        return sql.SQL(
-            "WITH ins AS (INSERT INTO {t} ({cols}, geom) SELECT {s_cols}, {g} FROM sdi_staging s WHERE s.fid IS NULL "
-            "RETURNING fid) INSERT INTO {h} (batch_id, op, fid) SELECT {b}, 'I', fid FROM ins"
-        ).format(
-            t=self.table,
-            cols=sql.SQL(", ").join(self.cols),
-            s_cols=self._list("s", self.cols),
-            g=self.new_geom,
-            h=self.history,
-            b=self.batch,
-        )
-
-    def deletes(self) -> sql.Composable:
-        """Replace: rows absent from the delivery go, except those whose feature was quarantined."""
-        quarantined_key = sql.SQL(" AND ").join(
-            sql.SQL("(q.natural_key ->> {})::text = t.{}::text").format(sql.Literal(k), sql.Identifier(k))
-            for k in self.layer.natural_key
-        )
-        return sql.SQL(
-            "WITH del AS (DELETE FROM {t} t WHERE NOT EXISTS (SELECT 1 FROM sdi_staging s WHERE s.fid = t.fid) "
-            "AND NOT EXISTS (SELECT 1 FROM {q} q WHERE q.batch_id = {b} AND {qk}) RETURNING t.*) "
-            "INSERT INTO {h} (batch_id, op, fid, {cols}, geom) SELECT {b}, 'D', fid, {cols}, geom FROM del"
-        ).format(
-            t=self.table,
-            q=self.quarantine,
-            b=self.batch,
-            qk=quarantined_key,
-            h=self.history,
-            cols=sql.SQL(", ").join(self.cols),
-        )
-
-    def batch_extent(self, new_bounds: tuple[float, float, float, float] | None) -> sql.Composable:
-        """The envelope of everything the batch touched, old and new geometries: the tiles to rebuild."""
-        old = sql.SQL(
-            "SELECT ST_Transform(h.geom, 5899) AS g FROM {h} h WHERE h.batch_id = {b} AND h.geom IS NOT NULL"
-        ).format(h=self.history, b=self.batch)
-        if new_bounds is not None:
-            envelope = sql.SQL("ST_Transform(ST_MakeEnvelope({}, {}, {}, {}, {}), 5899)").format(
-                *map(sql.Literal, new_bounds), self.srid
-            )
-            old = sql.SQL("{} UNION ALL SELECT {}").format(old, envelope)
-        return sql.SQL(
-            "UPDATE sdi_meta.batch SET extent = (SELECT ST_SetSRID(ST_Expand(ST_Extent(g), 1)::geometry, 5899) "
-            "FROM ({}) touched) WHERE id = {}"
-        ).format(old, self.batch)
 
 
 def _finish_batch(conn: psycopg.Connection, batch_id: int, counts: dict[str, int], quarantined: int) -> None:
