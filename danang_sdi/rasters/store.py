@@ -25,6 +25,7 @@ from danang_sdi.rasters.cog import CogInfo, write_cog
 from danang_sdi.settings import Settings
 from danang_sdi.store.database import connect
 from danang_sdi.store.layer_tables import srid
+from danang_sdi.store.loader import same_file_batch
 
 CURRENT = "current.tif"
 MODE = "replace"  # a raster load replaces the layer's current raster; older files stay for rollback
@@ -84,14 +85,6 @@ def _refusal(report: RasterReport) -> RasterRefused:
     return RasterRefused(f"{report.file} refused for layer {report.layer}: {errors}", report)
 
 
-def _same_file(conn: psycopg.Connection, layer: RasterLayer, sha256: str) -> int | None:
-    row = conn.execute(
-        "SELECT id FROM sdi_meta.batch WHERE layer = %s AND sha256 = %s AND status = 'done' ORDER BY id DESC LIMIT 1",
-        (layer.id, sha256),
-    ).fetchone()
-    return row[0] if row else None
-
-
 def _record(report: RasterReport, cog: CogInfo) -> dict[str, Any]:
     return {
         **report.to_dict(),
@@ -146,7 +139,7 @@ def load_raster(
         raise _refusal(report)
     directory = layer_dir(settings, layer.id)
     with connect(settings) as conn:
-        previous = _same_file(conn, layer, report.sha256)
+        previous = same_file_batch(conn, layer.id, report.sha256)
     if previous is not None and not force:
         return RasterLoadResult(
             previous,

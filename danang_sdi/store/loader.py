@@ -120,7 +120,7 @@ class BatchWriter:
         self.conn = connect(self.settings)
         with self._failing():
             _lock_layer(self.conn, self.layer)
-            previous = _same_file_batch(self.conn, self.layer, self.source.sha256)
+            previous = same_file_batch(self.conn, self.layer.id, self.source.sha256)
             if previous is not None and not self.force:
                 self.abort()
                 return BatchResult(
@@ -191,10 +191,11 @@ def _lock_layer(conn: psycopg.Connection, layer: Layer) -> None:
         )
 
 
-def _same_file_batch(conn: psycopg.Connection, layer: Layer, sha256: str) -> int | None:
+def same_file_batch(conn: psycopg.Connection, layer_id: str, sha256: str) -> int | None:
+    """The done batch that already loaded this file (same sha256) into this layer, if any."""
     row = conn.execute(
         "SELECT id FROM sdi_meta.batch WHERE layer = %s AND sha256 = %s AND status = 'done' ORDER BY id DESC LIMIT 1",
-        (layer.id, sha256),
+        (layer_id, sha256),
     ).fetchone()
     return row[0] if row else None
 
