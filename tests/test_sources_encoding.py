@@ -175,6 +175,14 @@ def test_syllable_check() -> None:
         assert not vietnamese.is_vietnamese_syllable(word), word
 
 
+def test_score_counts_odd_separators_and_repeated_words() -> None:
+    # "\u2003" (em space) separates words but is itself an odd character that is not a letter.
+    assert vietnamese.vietnamese_score(["Đà\u2003Nẵng"]) == round(0.6 + 0.4 * 3 / 4, 4)
+    assert vietnamese.vietnamese_score(["Đà Nẵng", "N½ng Đà"]) == round(0.6 * 3 / 4 + 0.4 * 5 / 6, 4)
+    assert vietnamese.vietnamese_score(["e\u0301 Ha\u0300"]) == 1.0  # scored in NFC
+    assert vietnamese.vietnamese_score(["ODT", ""]) == 0.0
+
+
 @pytest.mark.parametrize("name", ENCODINGS)
 def test_detection_on_place_and_land_use_names(name: str) -> None:
     raw = [encode_text(place, name) for place in PLACES]

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pytest
 import shapely
 
@@ -15,7 +17,7 @@ from danang_sdi.catalog import load_catalog
 from danang_sdi.catalog.models import Layer
 from danang_sdi.errors import SourceError
 from danang_sdi.sources.encoding import encode_text
-from danang_sdi.sources.reader import read_source
+from danang_sdi.sources.reader import _maybe_not_nfc, _nfc, read_source
 from tests.helpers.qa_fixtures import ORIGIN, as_surveyor_names, parcels, write
 
 ADDRESS = "Phường Hải Châu, Đà Nẵng"
@@ -75,6 +77,76 @@ def test_decomposed_unicode_is_composed_and_reported(tmp_path: Path, parcel: Lay
     assert source.frame["dia_chi"].iloc[0] == ADDRESS
     assert unicodedata.is_normalized("NFC", source.frame["dia_chi"].iloc[0])
     assert "encoding.nfc" in _rules(source)
+
+
+def test_nfd_values_among_ascii_and_nfc_ones_are_composed_and_counted(tmp_path: Path, parcel: Layer) -> None:
+    frame = parcels(3)
+    nfd = unicodedata.normalize("NFD", ADDRESS)
+    values = [nfd, "Thon 3", ADDRESS, None, nfd, "Tổ 5 – “Hải Châu”", "Hòa Khánh", nfd, "ODT"]
+    frame["dia_chi"] = values
+    frame["ten_chu"] = ["Nguyê\u0303n Văn A"] + ["Trần Thị B"] * 8  # one more, in another column
+    source = read_source(write(frame, tmp_path / "mixed.gpkg"), parcel)
+    expected = [None if value is None else unicodedata.normalize("NFC", value) for value in values]
+    assert [None if pd.isna(value) else value for value in source.frame["dia_chi"]] == expected
+    assert source.frame["ten_chu"].iloc[0] == "Nguyễn Văn A"
+    assert source.frame["dia_chi"].dtype == "str"
+    (note,) = [note for note in source.notes if note.rule == "encoding.nfc"]
+    assert note.en.startswith("4 values were in decomposed Unicode")
+
+
+def test_dashes_and_quotes_in_nfc_text_are_not_nfd(tmp_path: Path, parcel: Layer) -> None:
+    frame = parcels(2)
+    values = ["Tổ 5 – “Hải Châu”", "Ω Ångström ½ 한국", "Khu 2 — Hòa Khánh", "m²"]
+    frame["dia_chi"] = values
+    source = read_source(write(frame, tmp_path / "marks.gpkg"), parcel)
+    assert source.frame["dia_chi"].tolist() == values
+    assert "encoding.nfc" not in _rules(source)
+
+
+@pytest.mark.parametrize("nfd_every", [0, 7919, 3, 1])
+def test_nfc_on_large_columns_counts_exactly(nfd_every: int) -> None:
+    """Few or many decomposed values, among many or few suspects: the exact count and the NFC text."""
+    # 12,000 values with a dash (a suspect character, NFC all the same), 6,000 ASCII, 12,000 plain NFC.
+    dash = [f"Tổ {i % 97} – {ADDRESS}" for i in range(30_000)]
+    nfc = [
+        dash[i] if i % 5 in (1, 2) else f"Thon {i}" if i % 5 == 0 else dash[i].replace(" –", "")
+        for i in range(30_000)
+    ]
+    values = [
+        unicodedata.normalize("NFD", text) if nfd_every and i % nfd_every == 0 else text
+        for i, text in enumerate(nfc)
+    ]
+    values[10] = None
+    series = pd.Series(values, dtype="str")
+    out, changed = _nfc({"dia_chi": series})
+    expected = [None if value is None else unicodedata.normalize("NFC", value) for value in values]
+    assert [None if pd.isna(value) else value for value in out["dia_chi"]] == expected
+    assert changed == sum(
+        value is not None and value != unicodedata.normalize("NFC", value) for value in values
+    )
+    assert out["dia_chi"].dtype == "str"
+    if not changed:
+        assert out["dia_chi"] is series
+
+
+def test_the_nfc_inert_ranges_are_inert_and_everything_else_is_checked() -> None:
+    """``_maybe_not_nfc`` lets through values made only of U+0000–U+02FF and U+1E00–U+1EFF unchecked:
+    every one of those code points must be a starter with NFC quick check Yes, and nothing else may pass."""
+    seconds = set()  # code points that can be the second of a canonical composition (quick check Maybe)
+    for code in range(0x110000):
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(int(parts[1], 16))
+    inert = [*range(0x300), *range(0x1E00, 0x1F00)]
+    for code in inert:
+        char = chr(code)
+        assert unicodedata.combining(char) == 0 and unicodedata.normalize("NFC", char) == char, hex(code)
+        assert code not in seconds, hex(code)
+    codes = [code for code in range(0x110000) if not 0xD800 <= code < 0xE000]
+    for kind in (pa.string(), pa.large_string()):
+        values = pa.array([chr(code) for code in codes], type=kind).slice(1)
+        flagged = set(np.asarray(codes[1:])[_maybe_not_nfc(values)].tolist())
+        assert flagged == set(codes[1:]) - set(inert)
 
 
 def test_tcvn3_already_misread_into_unicode_is_repaired(tmp_path: Path, parcel: Layer) -> None:

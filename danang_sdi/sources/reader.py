@@ -8,6 +8,7 @@ of converted text are kept (``SourceFrame.raw``, as Latin-1 strings) for the loa
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,12 +200,29 @@ def _shapefile_text(
     return guess, decoded, pd.DataFrame(raw) if raw else None, notes
 
 
+def _first_distinct_non_ascii(series: pd.Series, limit: int) -> list[str]:
+    """The first ``limit`` distinct non-ASCII values of a column, in order of first appearance.
+
+    Same as ``unique()[:limit]`` of the non-null non-ASCII values, but only hashes a growing head of the
+    column: the first ``limit`` distinct values of a head that has that many are those of the column.
+    """
+    values = pa.array(series, type=pa.large_string(), from_pandas=True)
+    non_ascii = pc.invert(pc.string_is_ascii(values))  # null for null values, which filter drops
+    if not pc.any(non_ascii).as_py():
+        return []
+    size = 4 * limit
+    while True:
+        distinct = pc.unique(values.slice(0, size).filter(non_ascii.slice(0, size)))
+        if len(distinct) >= limit or size >= len(values):
+            return distinct.slice(0, limit).to_pylist()
+        size *= 4
+
+
 def _legacy_inside_unicode(decoded: dict[str, pd.Series]) -> EncodingGuess | None:
     """TCVN3/VNI text already turned into Unicode by a cp1252 reading ("§µ N½ng"): the guess, or None."""
     samples: list[str] = []
     for series in decoded.values():
-        values = series.dropna()
-        samples += values[~values.str.isascii()].unique()[:LEGACY_SAMPLE].tolist()
+        samples += _first_distinct_non_ascii(series, LEGACY_SAMPLE)
     if not samples or vietnamese_score(samples) >= 0.5:
         return None
     raw: list[bytes] = []
@@ -258,18 +276,90 @@ def _unicode_text(
     return EncodingGuess(legacy.encoding, legacy.confidence, reason, legacy.scores), repaired, raw, [note]
 
 
+def _maybe_not_nfc(chunk: pa.Array) -> np.ndarray:
+    """Positions of the values of a string array that might not be NFC; all the others are.
+
+    Text made only of "NFC-inert" code points (combining class 0, NFC quick check Yes) is NFC (UAX #15).
+    Two ranges of them are recognised straight from the UTF-8 bytes: U+0000–U+02FF (ASCII, Latin-1,
+    Latin Extended-A/B: lead bytes up to 0xCB) and U+1E00–U+1EFF (Latin Extended Additional, the
+    precomposed Vietnamese letters such as ạ ấ ẵ: 0xE1 then 0xB8–0xBB). Every other lead byte (0xCC
+    and up: combining marks, Greek, Hangul, punctuation such as "–"...) makes its value a candidate.
+    tests/test_sources_reader.py checks the ranges against ``unicodedata``. (Arrow leaves null slots
+    empty; stray bytes there could only add candidates, which ``_compose`` drops as null.)
+    """
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    if len(chunk) == 0 or data_buffer is None:
+        return np.empty(0, dtype=np.int64)
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    suspect = (data >= 0xCC) & (data != 0xE1)
+    suspect[:-1] |= (data[:-1] == 0xE1) & ((data[1:] & 0xFC) != 0xB8)
+    suspect[-1:] |= data[-1:] == 0xE1
+    count = np.count_nonzero(suspect)
+    if not count:
+        return np.empty(0, dtype=np.int64)
+    if count >= len(chunk):  # as many suspect characters as values (NFD text): take every value
+        return np.arange(len(chunk))
+    lead = np.flatnonzero(suspect)
+    rows = np.searchsorted(offsets, lead + offsets[0], side="right") - 1  # sorted, as ``lead`` is
+    return rows[np.flatnonzero(np.diff(rows, prepend=-1))]
+
+
+def _all_nfc(texts: pa.ChunkedArray, block: int = 8192) -> bool:
+    """Whether every value is NFC: ``unicodedata.is_normalized`` over blocks of values joined by newlines.
+
+    A newline never reorders or composes with its neighbours, so a joined block is NFC exactly when
+    each of its values is; checking that is several times faster than normalising the values one by
+    one. Blocks, so that decomposed text (which is_normalized has to normalise in full) stops early.
+    """
+    values = pc.drop_null(texts)
+    newline = pa.scalar("\n", pa.large_string())
+    for start in range(0, len(values), block):
+        part = values.slice(start, block).combine_chunks()
+        lists = pa.LargeListArray.from_arrays(pa.array([0, len(part)], type=pa.int64()), part)
+        if not unicodedata.is_normalized("NFC", pc.binary_join(lists, newline)[0].as_py()):
+            return False
+    return True
+
+
+def _compose(series: pd.Series) -> tuple[pd.Series, int]:
+    """One column in NFC and how many of its values changed; only values that might change are looked at."""
+    values = pa.chunked_array(pa.array(series, type=pa.large_string(), from_pandas=True))
+    candidates = [np.empty(0, dtype=np.int64)]
+    start = 0
+    for chunk in values.chunks:
+        candidates.append(_maybe_not_nfc(chunk) + start)
+        start += len(chunk)
+    positions = np.concatenate(candidates)
+    if not positions.size:
+        return series, 0
+    whole = 2 * positions.size > len(values)  # then normalising everything is as quick as picking
+    suspects = values if whole else values.take(pa.array(positions))
+    if len(suspects) > 10_000 and _all_nfc(suspects):  # e.g. NFC text with dashes or curly quotes
+        return series, 0
+    composed = pc.utf8_normalize(suspects, form="NFC")
+    differs = pc.fill_null(pc.not_equal(suspects, composed), False)
+    changed = pc.sum(differs).as_py() or 0
+    if not changed:
+        return series, 0
+    if not whole:
+        mask = np.zeros(len(values), dtype=bool)
+        mask[positions[differs.to_numpy(zero_copy_only=False)]] = True
+        replacements = pc.filter(composed, differs).combine_chunks()
+        composed = pc.replace_with_mask(values.combine_chunks(), pa.array(mask), replacements)
+    out = composed.to_pandas().astype("str")
+    out.index = series.index
+    return out, changed
+
+
 def _nfc(decoded: dict[str, pd.Series]) -> tuple[dict[str, pd.Series], int]:
     """Compose decomposed Vietnamese (NFD, "tổ hợp") into NFC; returns the columns and how many values changed."""
     changed = 0
     out: dict[str, pd.Series] = {}
     for column, series in decoded.items():
-        values = pa.array(series, type=pa.large_string(), from_pandas=True)
-        composed = pc.utf8_normalize(values, form="NFC")
-        differs = pc.sum(pc.not_equal(values, composed)).as_py() or 0
-        if differs:
-            changed += differs
-            series = pd.Series(composed.to_pandas(), index=series.index).astype("str")
-        out[column] = series
+        out[column], differs = _compose(series)
+        changed += differs
     return out, changed
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from danang_sdi.sources.charmaps import TCVN3_ENCODE, TONES
 
@@ -33,6 +34,8 @@ _FINALS = "ch|ng|nh|c|k|m|n|p|t"  # k: minority place names (Đắk Lắk)
 _SYLLABLE = re.compile(f"(?:{_INITIALS})?(?:(?:{_OPEN_VOWELS})(?:{_FINALS})?|(?:{_CLOSED_VOWELS}))")
 # Words are split on white space and ordinary punctuation; anything else stays in the word and spoils it.
 _WORD_SEPARATORS = re.compile(r"[\s\-–—/\\,;:.()\[\]{}\"'“”‘’!?&+*=<>|_#%0-9]+")
+# The same split keeping the separators: words at even positions, separators at odd ones.
+_WORDS_AND_SEPARATORS = re.compile(f"({_WORD_SEPARATORS.pattern})")
 
 
 def _strip_tones(word: str) -> tuple[str, int]:
@@ -68,6 +71,22 @@ def _is_odd(char: str) -> bool:
     return char not in _NEUTRAL
 
 
+@lru_cache(maxsize=1 << 16)
+def _piece_counts(piece: str) -> tuple[int, int, bool]:
+    """For a word or a run of separators: its odd characters, how many are Vietnamese letters, and
+    whether it is a valid syllable (only worked out when it has odd characters).
+
+    Cached: the words of a column repeat (Phường, Hải, Châu...), and scoring thousands of values used to
+    spend most of its time judging the same words again.
+    """
+    odd = good = 0
+    for char in piece:
+        if _is_odd(char):
+            odd += 1
+            good += char in VIETNAMESE_LETTERS
+    return odd, good, bool(odd) and is_vietnamese_syllable(piece)
+
+
 def vietnamese_score(texts: Iterable[str]) -> float:
     """Score from 0 to 1 how Vietnamese some decoded texts look; 0 when they hold nothing non-ASCII.
 
@@ -82,15 +101,14 @@ def vietnamese_score(texts: Iterable[str]) -> float:
     words = valid_words = 0
     odd_chars = good_chars = 0
     for text in texts:
-        text = unicodedata.normalize("NFC", text)
-        for char in text:
-            if _is_odd(char):
-                odd_chars += 1
-                good_chars += char in VIETNAMESE_LETTERS
-        for word in _WORD_SEPARATORS.split(text):
-            if any(_is_odd(char) for char in word):
+        pieces = _WORDS_AND_SEPARATORS.split(unicodedata.normalize("NFC", text))
+        for index, piece in enumerate(pieces):
+            odd, good, valid = _piece_counts(piece)
+            odd_chars += odd
+            good_chars += good
+            if odd and not index % 2:  # a word (not a separator) with odd characters
                 words += 1
-                valid_words += is_vietnamese_syllable(word)
+                valid_words += valid
     if not odd_chars:
         return 0.0
     word_share = valid_words / words if words else 0.0
