@@ -161,6 +161,53 @@ def test_duplicate_keys_in_one_delivery_go_to_quarantine(db_settings, layer):
     assert (result.inserted, result.quarantined) == (3, 4)
 
 
+def test_features_the_table_cannot_hold_go_to_quarantine_not_into_an_error(db_settings, layer):
+    """Without validation (the Python API's write_batch): a missing key, a line in a point layer."""
+    for existing in (0, 5):  # a first (bulk) load, then a load merged through the staging table
+        frame = lamps(6, start=100 + 10 * existing)
+        frame.loc[1, "ma_cot"] = None
+        frame.loc[4, "geometry"] = shapely.LineString([(550000, 1777000), (550001, 1777001)])
+        if existing:
+            write_batch(db_settings, delivery(layer, lamps(existing)), mode="append")
+        result = write_batch(db_settings, delivery(layer, frame, name=f"n{existing}.geojson"), mode="append")
+        assert (result.inserted, result.quarantined) == (4, 2)
+        with connect(db_settings) as conn:
+            stored = conn.execute(
+                sql.SQL(
+                    "SELECT feature_index, reasons->0->>'rule' FROM {} WHERE batch_id = %s ORDER BY 1"
+                ).format(layer_tables.quarantine_table(layer)),
+                (result.batch_id,),
+            ).fetchall()
+        assert stored == [(1, "field.missing"), (4, "geometry.type")]
+        with connect(db_settings) as conn:
+            conn.execute(sql.SQL("TRUNCATE {}").format(layer_tables.table_name(layer)))
+
+
+def test_a_first_load_keeps_history_and_rolls_back_to_an_empty_layer(db_settings, layer):
+    reasons = {3: [{"rule": "field.code", "severity": "error", "message": "x"}]}
+    first = write_batch(db_settings, delivery(layer, lamps(40), rejected=reasons), mode="upsert")
+    assert (first.inserted, first.quarantined) == (39, 1)
+    assert [r[1] for r in rows(db_settings, layer)][:4] == [
+        "HC-000000",
+        "HC-000001",
+        "HC-000002",
+        "HC-000004",
+    ]
+    with connect(db_settings) as conn:
+        history = conn.execute(
+            sql.SQL("SELECT op, count(*) FROM {} WHERE batch_id = %s GROUP BY op").format(
+                layer_tables.history_table(layer)
+            ),
+            (first.batch_id,),
+        ).fetchall()
+    assert history == [("I", 39)]
+    catalog = SimpleNamespace(get=lambda _id: layer, rasters={})
+    assert batches.rollback(db_settings, catalog, first.batch_id).undone == [first.batch_id]
+    assert rows(db_settings, layer) == []
+    second = write_batch(db_settings, delivery(layer, lamps(2), name="again.geojson"), mode="append")
+    assert second.inserted == 2 and indexes(db_settings, layer) == {"_pkey", "_geom_gist", "_natural_key"}
+
+
 def test_dry_run_writes_nothing(db_settings, layer):
     result = write_batch(db_settings, delivery(layer, lamps(30)), mode="append", dry_run=True)
     assert (result.status, result.inserted) == ("dry_run", 30)
@@ -186,7 +233,7 @@ def test_a_second_load_into_the_same_layer_stops_clearly(db_settings, layer):
             write_batch(db_settings, delivery(layer, lamps(3)), mode="append")
 
 
-def _start_big_load(db_settings, layer):
+def _start_big_load(db_settings, layer, copying: str = 'COPY "sdi_staging"%'):
     worker = subprocess.Popen(
         [sys.executable, "tests/helpers/load_worker.py", str(db_settings.home), layer.id, "400000"],
         stdout=subprocess.PIPE,
@@ -197,7 +244,7 @@ def _start_big_load(db_settings, layer):
     with connect(db_settings, autocommit=True) as watcher:
         while time.monotonic() < deadline:
             found = watcher.execute(
-                "SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY sdi_staging%%' AND state = 'active'"
+                "SELECT pid FROM pg_stat_activity WHERE query LIKE %s AND state = 'active'", (copying,)
             ).fetchone()
             if found:
                 return worker, found[0]
@@ -229,6 +276,29 @@ def test_kill_9_mid_load_leaves_the_layer_as_before(db_settings, layer):
     assert rows(db_settings, layer) == before
     statuses = [b["status"] for b in batches.list_batches(db_settings, layer=layer.id)]
     assert statuses == ["done"]  # the first load only; the killed one is absent
+
+
+def indexes(settings, spec) -> set[str]:
+    with connect(settings) as conn:
+        found = conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+            (layer_tables.DATA_SCHEMA, spec.id),
+        ).fetchall()
+    return {name.removeprefix(spec.id) for (name,) in found}
+
+
+@pytest.mark.skipif(
+    bool(__import__("os").environ.get("DANANG_SDI_DATABASE_URL")), reason="worker uses the private cluster"
+)
+def test_kill_9_mid_first_load_leaves_the_layer_empty_with_its_indexes(db_settings, layer):
+    assert indexes(db_settings, layer) == {"_pkey", "_geom_gist", "_natural_key"}
+    worker, backend = _start_big_load(db_settings, layer, copying=f'COPY "sdi_data"."{layer.id}"%')
+    worker.kill()
+    worker.wait()
+    _wait_backend_gone(db_settings, backend)
+    assert rows(db_settings, layer) == []
+    assert indexes(db_settings, layer) == {"_pkey", "_geom_gist", "_natural_key"}
+    assert batches.list_batches(db_settings, layer=layer.id) == []
 
 
 @pytest.mark.skipif(

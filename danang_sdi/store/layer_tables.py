@@ -54,6 +54,32 @@ def geometry_index(layer: Layer) -> sql.Composable:
     return sql.Identifier(DATA_SCHEMA, f"{layer.id}_geom_gist")
 
 
+def natural_key(layer: Layer) -> sql.Composable:
+    return sql.SQL("CONSTRAINT {} UNIQUE ({})").format(
+        sql.Identifier(f"{layer.id}_natural_key"), sql.SQL(", ").join(map(sql.Identifier, layer.natural_key))
+    )
+
+
+def geometry_index_definition(layer: Layer) -> sql.Composable:
+    return sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist ({})").format(
+        sql.Identifier(f"{layer.id}_geom_gist"), table_name(layer), sql.Identifier(GEOMETRY_COLUMN)
+    )
+
+
+def drop_indexes(layer: Layer) -> list[sql.Composable]:
+    """Before a bulk load into an empty table: building these once afterwards beats 500,000 insertions."""
+    return [
+        sql.SQL("DROP INDEX IF EXISTS {}").format(geometry_index(layer)),
+        sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+            table_name(layer), sql.Identifier(f"{layer.id}_natural_key")
+        ),
+    ]
+
+
+def add_natural_key(layer: Layer) -> sql.Composable:
+    return sql.SQL("ALTER TABLE {} ADD {}").format(table_name(layer), natural_key(layer))
+
+
 def create_table(layer: Layer) -> list[sql.Composable]:
     """Statements that create the layer's table and indexes if they are missing."""
     geometry = sql.SQL("geometry({}, {})").format(
@@ -63,16 +89,11 @@ def create_table(layer: Layer) -> list[sql.Composable]:
         sql.SQL("{} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY").format(sql.Identifier(ID_COLUMN)),
         *(column_definition(a) for a in layer.attributes),
         sql.SQL("{} {} NOT NULL").format(sql.Identifier(GEOMETRY_COLUMN), geometry),
-        sql.SQL("CONSTRAINT {} UNIQUE ({})").format(
-            sql.Identifier(f"{layer.id}_natural_key"),
-            sql.SQL(", ").join(map(sql.Identifier, layer.natural_key)),
-        ),
+        natural_key(layer),
     ]
     return [
         sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(table_name(layer), sql.SQL(", ").join(columns)),
-        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING gist ({})").format(
-            sql.Identifier(f"{layer.id}_geom_gist"), table_name(layer), sql.Identifier(GEOMETRY_COLUMN)
-        ),
+        geometry_index_definition(layer),
         *add_missing_columns(layer),
     ]
 
@@ -120,7 +141,7 @@ def create_history_table(layer: Layer) -> list[sql.Composable]:
         sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(
             history_table(layer), sql.SQL(", ").join(columns)
         ),
-        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (batch_id)").format(
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING brin (batch_id)").format(
             sql.Identifier(f"{layer.id}_history_batch"), history_table(layer)
         ),
         *(
@@ -145,7 +166,7 @@ def create_quarantine_table(layer: Layer) -> list[sql.Composable]:
             "geom geometry, "
             "reasons jsonb NOT NULL)"
         ).format(quarantine_table(layer)),
-        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (batch_id)").format(
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING brin (batch_id)").format(
             sql.Identifier(f"{layer.id}_quarantine_batch"), quarantine_table(layer)
         ),
     ]

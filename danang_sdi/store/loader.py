@@ -1,8 +1,9 @@
 """The write path: one transaction per load, so a layer is never half-written.
 
-Binary COPY of WKB into a temporary staging table, then set-based SQL that merges it into the layer
-(append / replace / upsert by natural key), writes every change to the layer's history, the rejected
-features to quarantine and one row to ``sdi_meta.batch``. A killed loader or a lost connection aborts
+Binary COPY of the features (geometry already in its stored form, ``store.rows``): straight into the
+table for a layer's first load, else into a temporary staging table and then set-based SQL that merges
+it into the layer (append / replace / upsert by natural key). Every change goes to the layer's history,
+the rejected features to quarantine, and one row to ``sdi_meta.batch``. A killed loader or a lost connection aborts
 the transaction: the layer stays as it was and no batch is recorded as done.
 """
 
@@ -24,21 +25,14 @@ import psycopg
 import shapely
 from psycopg import sql
 
-from danang_sdi.catalog.models import AttributeType, Layer
+from danang_sdi.catalog.models import Layer
 from danang_sdi.errors import DatabaseError, SdiError
 from danang_sdi.settings import Settings
 from danang_sdi.store import layer_tables as lt
+from danang_sdi.store import rows
+from danang_sdi.store.copy_binary import copy_chunks
 from danang_sdi.store.database import connect
-from danang_sdi.store.merge_sql import MODES, Mode, merge
-
-COPY_TYPES: dict[AttributeType, str] = {
-    AttributeType.text: "text",
-    AttributeType.integer: "int8",
-    AttributeType.number: "float8",
-    AttributeType.boolean: "bool",
-    AttributeType.date: "date",
-    AttributeType.datetime: "timestamptz",
-}
+from danang_sdi.store.merge_sql import MODES, MergeSql, Mode, merge
 
 
 class LoadBusy(SdiError, RuntimeError):
@@ -97,11 +91,12 @@ def write_batch(
 
 
 class BatchWriter:
-    """One load's transaction in two steps, so that the COPY can run while the delivery is validated.
+    """One load's transaction in two steps, so that the writing can run while the delivery is validated.
 
-    ``stage`` locks the layer and copies every feature into the staging table; ``finish`` moves the
-    rejected ones to quarantine, merges the rest and commits (or rolls back for a dry run). Nothing is
-    visible to anyone else before ``finish`` commits; ``abort`` (or any failure) rolls it all back.
+    ``stage`` locks the layer and copies every storable feature: into an empty layer directly (a bulk load:
+    indexes built once, after the COPY), otherwise into a staging table. ``finish`` takes the rejected
+    features out again, quarantines them, merges (staging) and commits, or rolls back for a dry run.
+    Nothing is visible to anyone else before ``finish`` commits; ``abort`` (or any failure) undoes it all.
     """
 
     def __init__(
@@ -113,10 +108,10 @@ class BatchWriter:
         self.settings, self.layer, self.frame, self.source = settings, layer, frame, source
         self.mode, self.dry_run, self.force = mode, dry_run, force
         self.conn: psycopg.Connection | None = None
+        self.bulk: BulkLoad | None = None
 
     def stage(self) -> BatchResult | None:
         """Lock the layer and COPY the features; a ``noop`` result when this file is already loaded."""
-        self.started = dt.datetime.now(dt.UTC)
         self.conn = connect(self.settings)
         with self._failing():
             _lock_layer(self.conn, self.layer)
@@ -128,31 +123,42 @@ class BatchWriter:
                     message=f"this file was already loaded into {self.layer.id} as batch {previous}: nothing to do "
                     "(use --force to load it again)",
                 )  # fmt: skip
-            _copy_staging(self.conn, self.layer, self.frame)
+            self.batch_id = _insert_batch(self.conn, self.layer, self.source, self.mode)
+            self.geoms = rows.stored_geometry(self.layer, self.frame.geometry.values)
+            self.unstorable = rows.unstorable(self.layer, self.frame, self.geoms)
+            keep = ~self.frame.index.isin(list(self.unstorable))
+            frame, geoms = self.frame[keep], self.geoms[keep]
+            if _is_empty(self.conn, self.layer):
+                self.bulk = BulkLoad.write(self.conn, self.layer, self.batch_id, frame, geoms)
+            else:
+                _copy_staging(self.conn, self.layer, frame, geoms)
         return None
 
     def finish(
         self, original: pd.DataFrame, rejected: dict[int, list[dict[str, Any]]], report: dict[str, Any]
     ) -> BatchResult:
-        """Quarantine the rejected features, merge the others, record the batch, commit."""
+        """Quarantine the rejected and unstorable features, merge the others, record the batch, commit."""
         conn = self.conn
         with self._failing():
-            data = LoadInput(self.layer, self.frame, original, rejected, self.source, report)
-            batch_id = _insert_batch(conn, data, self.mode, self.started)
-            quarantined = _quarantine(conn, self.layer, batch_id, data)
-            if rejected:
-                conn.execute("DELETE FROM sdi_staging WHERE src_index = ANY(%s)", (list(rejected),))
-            accepted = self.frame.drop(index=list(rejected), errors="ignore")
-            counts = merge(conn, self.layer, batch_id, self.mode, _bounds(accepted))
+            reasons = {**self.unstorable, **rejected}
+            accepted = self.frame.drop(index=list(reasons), errors="ignore")
+            reasons |= rows.repeated_keys(self.layer, accepted)
+            quarantined = _quarantine(conn, self.layer, self.batch_id, reasons, self.frame, original)
+            accepted = accepted.drop(index=list(reasons), errors="ignore")
+            if self.bulk is not None:
+                counts = self.bulk.finish(conn, self.batch_id, list(reasons), _bounds(accepted))
+            else:
+                conn.execute("DELETE FROM sdi_staging WHERE src_index = ANY(%s)", (list(reasons),))
+                counts = merge(conn, self.layer, self.batch_id, self.mode, _bounds(accepted))
             quarantined += counts.pop("quarantined", 0)
-            _finish_batch(conn, batch_id, counts, quarantined)
+            _finish_batch(conn, self.batch_id, counts, quarantined, report)
             if self.dry_run:
                 conn.rollback()
             else:
                 conn.commit()
         conn.close()
         status = "dry_run" if self.dry_run else "done"
-        return BatchResult(batch_id, self.layer.id, status, self.mode, quarantined=quarantined, **counts)
+        return BatchResult(self.batch_id, self.layer.id, status, self.mode, quarantined=quarantined, **counts)
 
     def abort(self) -> None:
         if self.conn is not None and not self.conn.closed:
@@ -174,6 +180,68 @@ class BatchWriter:
         except BaseException:
             self.abort()
             raise
+
+
+@dataclass
+class BulkLoad:
+    """The first load of a layer: COPY straight into the table, its indexes dropped and built again once.
+
+    PostgreSQL's advice for populating a table. The rows get their ``fid`` from the table's own identity
+    sequence, reserved in advance, so that features rejected later can be taken out again by ``fid``.
+    """
+
+    layer: Layer
+    fids: pd.Series  # feature index → fid
+    key_pending: bool  # the delivery repeats a natural key: the unique key waits for the quarantine
+
+    @classmethod
+    def write(
+        cls, conn: psycopg.Connection, layer: Layer, batch_id: int, frame: pd.DataFrame, geoms: np.ndarray
+    ) -> BulkLoad:
+        for statement in lt.drop_indexes(layer):
+            conn.execute(statement)
+        fids = pd.Series(_reserve_fids(conn, layer, len(frame)), index=frame.index)
+        columns = [(lt.ID_COLUMN, "int8", fids), *rows.copy_columns(layer, frame, geoms)]
+        copy_into(conn, lt.table_name(layer), columns)
+        conn.execute(MergeSql(layer, batch_id).history_of_all_rows())
+        conn.execute(lt.geometry_index_definition(layer))
+        key_pending = bool(rows.repeated_keys(layer, frame))
+        if not key_pending:
+            conn.execute(lt.add_natural_key(layer))
+        return cls(layer, fids, key_pending)
+
+    def finish(
+        self, conn: psycopg.Connection, batch_id: int, rejected: list[int], new_bounds: tuple | None
+    ) -> dict[str, int]:
+        """Take the rejected features out again; what is left is this batch's inserts."""
+        gone = self.fids.reindex(rejected).dropna().astype("int64").tolist()
+        q = MergeSql(self.layer, batch_id)
+        if gone:
+            conn.execute(sql.SQL("DELETE FROM {} WHERE fid = ANY(%s)").format(q.table), (gone,))
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE batch_id = %s AND fid = ANY(%s)").format(q.history),
+                (batch_id, gone),
+            )
+        if self.key_pending:
+            conn.execute(lt.add_natural_key(self.layer))
+        conn.execute(q.batch_extent(new_bounds))
+        return {"inserted": len(self.fids) - len(gone), "updated": 0, "unchanged": 0, "deleted": 0}
+
+
+def _is_empty(conn: psycopg.Connection, layer: Layer) -> bool:
+    return conn.execute(
+        sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(lt.table_name(layer))
+    ).fetchone()[0]
+
+
+def _reserve_fids(conn: psycopg.Connection, layer: Layer, count: int) -> np.ndarray:
+    """``count`` consecutive ids from the table's identity sequence (the layer's lock keeps them ours)."""
+    table = lt.table_name(layer).as_string(conn)
+    sequence = conn.execute("SELECT pg_get_serial_sequence(%s, %s)", (table, lt.ID_COLUMN)).fetchone()[0]
+    first = conn.execute("SELECT nextval(%s::regclass)", (sequence,)).fetchone()[0]
+    if count > 1:
+        conn.execute("SELECT setval(%s::regclass, %s)", (sequence, first + count - 1))
+    return np.arange(first, first + count, dtype=np.int64)
 
 
 def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
@@ -200,87 +268,71 @@ def same_file_batch(conn: psycopg.Connection, layer_id: str, sha256: str) -> int
     return row[0] if row else None
 
 
-def _insert_batch(conn: psycopg.Connection, data: LoadInput, mode: Mode, started: dt.datetime) -> int:
-    src = data.source
+def _insert_batch(conn: psycopg.Connection, layer: Layer, src: SourceInfo, mode: Mode) -> int:
     return conn.execute(
         "INSERT INTO sdi_meta.batch (layer, file_name, sha256, mode, status, os_user, started, source_driver, "
-        "source_encoding, source_crs, crs_reason, report) "
-        "VALUES (%s, %s, %s, %s, 'done', %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        "source_encoding, source_crs, crs_reason) "
+        "VALUES (%s, %s, %s, %s, 'done', %s, clock_timestamp(), %s, %s, %s, %s) RETURNING id",
         (
-            data.layer.id,
+            layer.id,
             src.file_name,
             src.sha256,
             mode,
             getpass.getuser(),
-            started,
             src.driver,
             src.encoding,
             src.crs,
             src.crs_reason,
-            json.dumps(data.report, ensure_ascii=False, default=str),
         ),
     ).fetchone()[0]
 
 
-def _python_values(series: pd.Series, kind: AttributeType) -> list[Any]:
-    """Plain Python values for COPY: None for every flavour of missing, ints as ints."""
-    values = series.astype(object).where(series.notna(), None).tolist()
-    if kind is AttributeType.integer:
-        return [None if v is None else int(v) for v in values]
-    if kind is AttributeType.number:
-        return [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
-    if kind is AttributeType.text:
-        return [None if v is None else str(v) for v in values]
-    if kind is AttributeType.date:
-        return [None if v is None else pd.Timestamp(v).date() for v in values]
-    if kind is AttributeType.datetime:
-        return [None if v is None else pd.Timestamp(v).to_pydatetime() for v in values]
-    return [None if v is None else bool(v) for v in values]
+def copy_into(conn: psycopg.Connection, table: sql.Composable, columns: list[tuple[str, str, Any]]) -> None:
+    """Binary COPY of (column, type, values) into ``table``, encoded in bulk rather than row by row."""
+    names = sql.SQL(", ").join(sql.Identifier(name) for name, _type, _values in columns)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(table, names)
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for chunk in copy_chunks([(kind, values) for _name, kind, values in columns]):
+            copy.write(chunk)
 
 
-def _copy_staging(conn: psycopg.Connection, layer: Layer, frame: gpd.GeoDataFrame) -> None:
-    columns = [a.name for a in layer.attributes]
+def _copy_staging(conn: psycopg.Connection, layer: Layer, frame: pd.DataFrame, geoms: np.ndarray) -> None:
     definitions = [sql.SQL("src_index integer")]
     definitions += [
         sql.SQL("{} {}").format(sql.Identifier(a.name), lt.column_type(a)) for a in layer.attributes
     ]
-    definitions += [sql.SQL("wkb bytea"), sql.SQL("fid bigint")]
+    srid = sql.Literal(lt.srid(layer.storage_crs))  # the type modifier gives the WKB its SRID
+    definitions += [sql.SQL("geom geometry(Geometry, {})").format(srid), sql.SQL("fid bigint")]
     conn.execute(
         sql.SQL("CREATE TEMP TABLE sdi_staging ({}) ON COMMIT DROP").format(sql.SQL(", ").join(definitions))
     )
-    values = [frame.index.astype(int).tolist()]
-    values += [
-        _python_values(frame[a.name], a.type) if a.name in frame else [None] * len(frame)
-        for a in layer.attributes
-    ]
-    values.append(shapely.to_wkb(np.asarray(frame.geometry.values), output_dimension=2).tolist())
-    copy_sql = sql.SQL("COPY sdi_staging ({}) FROM STDIN (FORMAT BINARY)").format(
-        sql.SQL(", ").join(map(sql.Identifier, ["src_index", *columns, "wkb"]))
-    )
-    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-        copy.set_types(["int4", *(COPY_TYPES[a.type] for a in layer.attributes), "bytea"])
-        for row in zip(*values, strict=True):
-            copy.write_row(row)
+    columns = [("src_index", "int4", frame.index.to_numpy()), *rows.copy_columns(layer, frame, geoms)]
+    copy_into(conn, sql.Identifier("sdi_staging"), columns)
     conn.execute("ANALYZE sdi_staging")
 
 
-def _quarantine(conn: psycopg.Connection, layer: Layer, batch_id: int, data: LoadInput) -> int:
-    if not data.rejected:
-        return 0
-    keys = layer.natural_key
-    rows = []
-    for index, reasons in data.rejected.items():
-        original = data.original.loc[index].to_dict() if index in data.original.index else {}
-        geometry = data.frame.geometry.get(index)
-        key = {k: _json_value(data.frame.at[index, k]) if k in data.frame else None for k in keys}
-        rows.append(
+def _quarantine(
+    conn: psycopg.Connection,
+    layer: Layer,
+    batch_id: int,
+    reasons: dict[int, list[dict[str, Any]]],
+    frame: gpd.GeoDataFrame,
+    original: pd.DataFrame,
+) -> int:
+    """The rejected features with their attributes as read, their geometry as delivered, and why."""
+    records = []
+    for index, why in reasons.items():
+        attributes = original.loc[index].to_dict() if index in original.index else {}
+        geometry = frame.geometry.get(index)
+        key = {k: _json_value(frame.at[index, k]) if k in frame else None for k in layer.natural_key}
+        records.append(
             (
                 batch_id,
                 int(index),
                 json.dumps(key, ensure_ascii=False),
-                json.dumps({k: _json_value(v) for k, v in original.items()}, ensure_ascii=False),
+                json.dumps({k: _json_value(v) for k, v in attributes.items()}, ensure_ascii=False),
                 None if geometry is None or geometry.is_empty else shapely.to_wkb(geometry),
-                json.dumps(reasons, ensure_ascii=False, default=str),
+                json.dumps(why, ensure_ascii=False, default=str),
             )
         )
     srid = lt.srid(layer.storage_crs)
@@ -290,9 +342,9 @@ def _quarantine(conn: psycopg.Connection, layer: Layer, batch_id: int, data: Loa
                 "INSERT INTO {} (batch_id, feature_index, natural_key, attributes, geom, reasons) "
                 "VALUES (%s, %s, %s, %s, ST_GeomFromWKB(%s, {}), %s)"
             ).format(lt.quarantine_table(layer), sql.Literal(srid)),
-            rows,
+            records,
         )
-    return len(rows)
+    return len(records)
 
 
 def _json_value(value: Any) -> Any:
@@ -307,16 +359,19 @@ def _json_value(value: Any) -> Any:
     return value if isinstance(value, (int, float, str, bool)) else str(value)
 
 
-def _finish_batch(conn: psycopg.Connection, batch_id: int, counts: dict[str, int], quarantined: int) -> None:
+def _finish_batch(
+    conn: psycopg.Connection, batch_id: int, counts: dict[str, int], quarantined: int, report: dict[str, Any]
+) -> None:
     conn.execute(
         "UPDATE sdi_meta.batch SET inserted = %s, updated = %s, unchanged = %s, deleted = %s, quarantined = %s, "
-        "finished = clock_timestamp() WHERE id = %s",
+        "report = %s, finished = clock_timestamp() WHERE id = %s",
         (
             counts["inserted"],
             counts["updated"],
             counts["unchanged"],
             counts["deleted"],
             quarantined,
+            json.dumps(report, ensure_ascii=False, default=str),
             batch_id,
         ),
     )

@@ -25,13 +25,8 @@ def merge(
 ) -> dict[str, int]:
     """Set-based merge of the staging table into the layer, writing history as it goes."""
     q = MergeSql(layer, batch_id)
-    empty = sql.SQL("SELECT NOT EXISTS (SELECT 1 FROM {})").format(q.table)
-    rebuild_index = conn.execute(empty).fetchone()[0]
-    if rebuild_index:  # a first load: one index build after the insert beats 500,000 index insertions
-        conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(lt.geometry_index(layer)))
-    duplicates = conn.execute(q.duplicates_to_quarantine()).rowcount
     conn.execute(q.match_existing())
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "deleted": 0, "quarantined": duplicates}
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0, "deleted": 0, "quarantined": 0}
     if mode == "append":
         counts["quarantined"] += conn.execute(q.existing_keys_to_quarantine()).rowcount
     else:
@@ -42,9 +37,6 @@ def merge(
     counts["inserted"] = conn.execute(q.inserts()).rowcount
     if mode == "replace":
         counts["deleted"] = conn.execute(q.deletes()).rowcount
-    if rebuild_index:
-        for statement in lt.create_table(layer):
-            conn.execute(statement)
     conn.execute(q.batch_extent(new_bounds))
     return counts
 
@@ -61,39 +53,12 @@ class MergeSql:
         self.cols = [sql.Identifier(a.name) for a in layer.attributes]
         self.keys = [sql.Identifier(k) for k in layer.natural_key]
         self.srid = sql.Literal(lt.srid(layer.storage_crs))
-        geom = sql.SQL("ST_GeomFromWKB(s.wkb, {})").format(self.srid)
-        if layer.geometry.value.startswith("Multi"):
-            geom = sql.SQL("ST_Multi({})").format(geom)
-        if layer.geometry.value.endswith("Polygon"):
-            # One ring orientation (RFC 7946's), so the same shape from a shapefile (clockwise) or a
-            # GeoPackage compares equal and an upsert does not see a change that is not there.
-            geom = sql.SQL("ST_ForcePolygonCCW({})").format(geom)
-        self.new_geom = geom
 
     def _list(self, prefix: str, names: list[sql.Identifier]) -> sql.Composable:
         return sql.SQL(", ").join(sql.SQL(prefix + ".{}").format(n) for n in names)
 
     def _key_match(self, a: str, b: str) -> sql.Composable:
         return sql.SQL(" AND ").join(sql.SQL(f"{a}.{{0}} = {b}.{{0}}").format(k) for k in self.keys)
-
-    def duplicates_to_quarantine(self) -> sql.Composable:
-        """Natural keys that appear more than once in the delivery cannot be stored: quarantine them all."""
-        return sql.SQL(
-            "WITH dup AS (SELECT src_index FROM (SELECT src_index, count(*) OVER (PARTITION BY {keys}) AS n "
-            "FROM sdi_staging) c WHERE n > 1), "
-            "moved AS (INSERT INTO {q} (batch_id, feature_index, natural_key, attributes, geom, reasons) "
-            "SELECT {b}, s.src_index, {key_json}, {attrs}, ST_GeomFromWKB(s.wkb, {srid}), {why} "
-            "FROM sdi_staging s JOIN dup USING (src_index) RETURNING feature_index) "
-            "DELETE FROM sdi_staging WHERE src_index IN (SELECT feature_index FROM moved)"
-        ).format(
-            keys=sql.SQL(", ").join(self.keys),
-            q=self.quarantine,
-            b=self.batch,
-            key_json=self._key_json("s"),
-            attrs=self._attrs_json("s"),
-            srid=self.srid,
-            why=self._reason("key.duplicate", "the natural key appears more than once in this delivery"),
-        )
 
     def _key_json(self, alias: str) -> sql.Composable:
         pairs = sql.SQL(", ").join(
@@ -103,7 +68,7 @@ class MergeSql:
         return sql.SQL("jsonb_build_object({})").format(pairs)
 
     def _attrs_json(self, alias: str) -> sql.Composable:
-        return sql.SQL("to_jsonb({}) - 'wkb' - 'fid' - 'src_index'").format(sql.Identifier(alias))
+        return sql.SQL("to_jsonb({}) - 'geom' - 'fid' - 'src_index'").format(sql.Identifier(alias))
 
     @staticmethod
     def _reason(rule: str, message: str) -> sql.Composable:
@@ -120,21 +85,20 @@ class MergeSql:
         return sql.SQL(
             "WITH moved AS (DELETE FROM sdi_staging s WHERE s.fid IS NOT NULL RETURNING s.*) "
             "INSERT INTO {q} (batch_id, feature_index, natural_key, attributes, geom, reasons) "
-            "SELECT {b}, m.src_index, {key_json}, {attrs}, ST_GeomFromWKB(m.wkb, {srid}), {why} FROM moved m"
+            "SELECT {b}, m.src_index, {key_json}, {attrs}, m.geom, {why} FROM moved m"
         ).format(
             q=self.quarantine,
             b=self.batch,
             key_json=self._key_json("m"),
             attrs=self._attrs_json("m"),
-            srid=self.srid,
             why=self._reason(
                 "key.exists", "a feature with this natural key is already in the layer (use --mode upsert)"
             ),
         )
 
     def _changed(self) -> sql.Composable:
-        return sql.SQL("({t_cols}, t.geom) IS DISTINCT FROM ({s_cols}, {g})").format(
-            t_cols=self._list("t", self.cols), s_cols=self._list("s", self.cols), g=self.new_geom
+        return sql.SQL("({t_cols}, t.geom) IS DISTINCT FROM ({s_cols}, s.geom)").format(
+            t_cols=self._list("t", self.cols), s_cols=self._list("s", self.cols)
         )
 
     def history_of_updates(self) -> sql.Composable:
@@ -153,20 +117,25 @@ class MergeSql:
     def apply_updates(self) -> sql.Composable:
         assignments = sql.SQL(", ").join(sql.SQL("{0} = s.{0}").format(c) for c in self.cols)
         return sql.SQL(
-            "UPDATE {t} t SET {assign}, geom = {g} FROM sdi_staging s WHERE s.fid = t.fid AND {changed}"
-        ).format(t=self.table, assign=assignments, g=self.new_geom, changed=self._changed())
+            "UPDATE {t} t SET {assign}, geom = s.geom FROM sdi_staging s WHERE s.fid = t.fid AND {changed}"
+        ).format(t=self.table, assign=assignments, changed=self._changed())
 
     def inserts(self) -> sql.Composable:
         return sql.SQL(
-            "WITH ins AS (INSERT INTO {t} ({cols}, geom) SELECT {s_cols}, {g} FROM sdi_staging s WHERE s.fid IS NULL "
+            "WITH ins AS (INSERT INTO {t} ({cols}, geom) SELECT {s_cols}, s.geom FROM sdi_staging s WHERE s.fid IS NULL "
             "RETURNING fid) INSERT INTO {h} (batch_id, op, fid) SELECT {b}, 'I', fid FROM ins"
         ).format(
             t=self.table,
             cols=sql.SQL(", ").join(self.cols),
             s_cols=self._list("s", self.cols),
-            g=self.new_geom,
             h=self.history,
             b=self.batch,
+        )
+
+    def history_of_all_rows(self) -> sql.Composable:
+        """After a bulk load into an empty table: every row is this batch's insert."""
+        return sql.SQL("INSERT INTO {h} (batch_id, op, fid) SELECT {b}, 'I', fid FROM {t}").format(
+            h=self.history, b=self.batch, t=self.table
         )
 
     def deletes(self) -> sql.Composable:

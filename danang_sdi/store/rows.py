@@ -1,0 +1,143 @@
+"""A delivery as the rows a layer table can hold: geometry in its stored form, and what cannot be stored.
+
+The geometry is put in the column's form on the client (2D, the column's type, rings counter-clockwise
+as in RFC 7946) and sent as WKB, so the database stores it as is. Features the table's constraints
+would refuse (NOT NULL, varchar length, geometry type, a natural key repeated in the delivery) are found
+here, before any write, so that one of them never aborts a whole load: they go to quarantine with why.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+
+from danang_sdi.catalog.models import AttributeType, GeometryType, Layer, Severity
+from danang_sdi.store import layer_tables as lt
+
+COPY_TYPES: dict[AttributeType, str] = {
+    AttributeType.text: "text",
+    AttributeType.integer: "int8",
+    AttributeType.number: "float8",
+    AttributeType.boolean: "bool",
+    AttributeType.date: "date",
+    AttributeType.datetime: "timestamptz",
+}
+TYPE_IDS = {
+    GeometryType.Point: 0,
+    GeometryType.LineString: 1,
+    GeometryType.Polygon: 3,
+    GeometryType.MultiPoint: 4,
+    GeometryType.MultiLineString: 5,
+    GeometryType.MultiPolygon: 6,
+}
+SINGLE_OF = {
+    GeometryType.MultiPoint: GeometryType.Point,
+    GeometryType.MultiLineString: GeometryType.LineString,
+    GeometryType.MultiPolygon: GeometryType.Polygon,
+}
+
+
+def stored_geometry(layer: Layer, geoms: np.ndarray) -> np.ndarray:
+    """The geometries as the column keeps them, but for single parts of a multi-type (see ``wkb``).
+
+    One-part multis become the single type a single-type layer asks for; polygon rings are oriented
+    as RFC 7946 says, so that the same shape from a shapefile (clockwise) or a GeoPackage compares equal
+    and an upsert does not see a change that is not there.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    kind = layer.geometry
+    if kind not in SINGLE_OF:
+        one_part = np.flatnonzero(
+            (shapely.get_type_id(geoms) == TYPE_IDS[GeometryType("Multi" + kind.value)])
+            & (shapely.get_num_geometries(geoms) == 1)
+        )
+        if len(one_part):
+            geoms = geoms.copy()
+            geoms[one_part] = shapely.get_geometry(geoms[one_part], 0)
+    if kind.value.endswith("Polygon"):
+        geoms = shapely.orient_polygons(geoms)  # exterior counter-clockwise, holes clockwise
+    return geoms
+
+
+def storable_type(layer: Layer, geoms: np.ndarray) -> np.ndarray:
+    """Which stored geometries the column takes: its type, or the single type of a multi-type column."""
+    accepted = [TYPE_IDS[layer.geometry]] + (
+        [TYPE_IDS[SINGLE_OF[layer.geometry]]] if layer.geometry in SINGLE_OF else []
+    )
+    return np.isin(shapely.get_type_id(geoms), accepted)
+
+
+def wkb(layer: Layer, geoms: np.ndarray) -> pa.Array:
+    """2D WKB for a binary COPY, single parts wrapped as one-part multis where the column is a multi-type.
+
+    The wrapping is a fixed 9-byte header in front of the part's own WKB: no geometry is rebuilt. The
+    column's type modifier gives the rows its SRID.
+    """
+    data = pa.array(shapely.to_wkb(geoms, output_dimension=2), type=pa.binary())
+    if layer.geometry not in SINGLE_OF:
+        return data
+    header = struct.pack("<BII", 1, TYPE_IDS[layer.geometry], 1)  # little-endian, type, one part
+    prefix = np.full(len(geoms), b"", dtype=object)  # not a numpy bytes array: it drops trailing zeros
+    prefix[shapely.get_type_id(geoms) == TYPE_IDS[SINGLE_OF[layer.geometry]]] = header
+    prefix = pa.array(prefix, type=pa.binary())
+    return pc.binary_join_element_wise(prefix, data, pa.scalar(b"", pa.binary()))
+
+
+def _reason(rule: str, message: str) -> list[dict[str, Any]]:
+    return [{"rule": rule, "severity": "error", "message": message}]
+
+
+def unstorable(layer: Layer, frame: pd.DataFrame, geoms: np.ndarray) -> dict[int, list[dict[str, Any]]]:
+    """Features the layer table cannot hold whatever else is delivered, by index, with why.
+
+    ``geoms`` are the stored geometries (``stored_geometry``). Validation reports each of these as an error
+    too; finding them here keeps the write path safe when it is called without validation.
+    """
+    found: dict[int, list[dict[str, Any]]] = {}
+
+    def add(mask: np.ndarray, rule: str, message: str) -> None:
+        for index in frame.index[mask]:
+            found.setdefault(int(index), []).extend(_reason(rule, message))
+
+    add(
+        shapely.is_missing(geoms) | ~storable_type(layer, geoms),
+        "geometry.type",
+        f"the table holds {layer.geometry.value} geometries only",
+    )
+    for attribute in layer.attributes:
+        values = frame[attribute.name] if attribute.name in frame else pd.Series(None, index=frame.index)
+        if attribute.required and attribute.severity is Severity.error:
+            add(values.isna().to_numpy(), "field.missing", f"{attribute.name} is required")
+        if attribute.type is AttributeType.text and attribute.max_length:
+            too_long = values.astype("str").str.len() > attribute.max_length
+            add(
+                too_long.fillna(False).to_numpy(dtype=bool),
+                "field.range",
+                f"{attribute.name} is longer than the column",
+            )
+    return found
+
+
+def repeated_keys(layer: Layer, frame: pd.DataFrame) -> dict[int, list[dict[str, Any]]]:
+    """Features whose natural key another one of ``frame`` shares: the unique key can hold none of them."""
+    if not set(layer.natural_key) <= set(frame.columns):
+        return {}
+    keys = frame[list(layer.natural_key)]
+    repeated = keys.index[keys.notna().all(axis=1) & keys.duplicated(keep=False)]
+    why = _reason("key.duplicate", "the natural key appears more than once in this delivery")
+    return {int(index): why for index in repeated}
+
+
+def copy_columns(layer: Layer, frame: pd.DataFrame, geoms: np.ndarray) -> list[tuple[str, str, Any]]:
+    """(column, COPY type, values) of every attribute and the stored geometry, in table order."""
+    columns = [
+        (a.name, COPY_TYPES[a.type], frame[a.name] if a.name in frame else pd.Series(None, index=frame.index))
+        for a in layer.attributes
+    ]
+    return [*columns, (lt.GEOMETRY_COLUMN, "bytea", wkb(layer, geoms))]
