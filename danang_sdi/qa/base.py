@@ -77,6 +77,7 @@ class Subject:
     originals: pd.DataFrame | None = None  # source values under attribute names, before typing
     bad_types: Mapping[str, np.ndarray] = field(default_factory=dict)  # attribute -> rows not of its type
     absent: Sequence[str] = ()  # attributes no source field feeds
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)  # results rules share
 
     @cached_property
     def geometry(self) -> np.ndarray:
