@@ -183,26 +183,27 @@ def test_features_the_table_cannot_hold_go_to_quarantine_not_into_an_error(db_se
             conn.execute(sql.SQL("TRUNCATE {}").format(layer_tables.table_name(layer)))
 
 
-def test_a_first_load_keeps_history_and_rolls_back_to_an_empty_layer(db_settings, layer):
+def test_a_first_load_records_its_inserts_as_one_run_and_rolls_back_to_an_empty_layer(db_settings, layer):
     reasons = {3: [{"rule": "field.code", "severity": "error", "message": "x"}]}
     first = write_batch(db_settings, delivery(layer, lamps(40), rejected=reasons), mode="upsert")
     assert (first.inserted, first.quarantined) == (39, 1)
-    assert [r[1] for r in rows(db_settings, layer)][:4] == [
-        "HC-000000",
-        "HC-000001",
-        "HC-000002",
-        "HC-000004",
-    ]
+    stored = rows(db_settings, layer)
+    assert [r[1] for r in stored][:4] == ["HC-000000", "HC-000001", "HC-000002", "HC-000004"]
     with connect(db_settings) as conn:
         history = conn.execute(
-            sql.SQL("SELECT op, count(*) FROM {} WHERE batch_id = %s GROUP BY op").format(
+            sql.SQL("SELECT op, fid, fid_last FROM {} WHERE batch_id = %s").format(
                 layer_tables.history_table(layer)
             ),
             (first.batch_id,),
         ).fetchall()
-    assert history == [("I", 39)]
+    assert len(history) == 1 and history[0][0] == "I"
+    assert all(history[0][1] <= r[0] <= history[0][2] for r in stored) and len(stored) == 39
+    changed = lamps(41)
+    changed.loc[[0, 1], "cong_suat_w"] = 7
+    later = write_batch(db_settings, delivery(layer, changed, name="v2.geojson"), mode="upsert")
+    assert (later.updated, later.inserted) == (2, 2)  # HC-000003 comes in now, and HC-000040
     catalog = SimpleNamespace(get=lambda _id: layer, rasters={})
-    assert batches.rollback(db_settings, catalog, first.batch_id).undone == [first.batch_id]
+    assert batches.rollback(db_settings, catalog, first.batch_id).undone == [later.batch_id, first.batch_id]
     assert rows(db_settings, layer) == []
     second = write_batch(db_settings, delivery(layer, lamps(2), name="again.geojson"), mode="append")
     assert second.inserted == 2 and indexes(db_settings, layer) == {"_pkey", "_geom_gist", "_natural_key"}

@@ -115,7 +115,12 @@ def _undo_statements(layer, batch_id: int) -> list[sql.Composable]:
     assignments = sql.SQL(", ").join(sql.SQL("{0} = h.{0}").format(c) for c in cols)
     return [
         sql.SQL(
-            "DELETE FROM {t} t USING {h} h WHERE h.batch_id = {b} AND h.op = 'I' AND t.fid = h.fid"
+            "DELETE FROM {t} t USING {h} h WHERE h.batch_id = {b} AND h.op = 'I' AND h.fid_last IS NULL "
+            "AND t.fid = h.fid"
+        ).format(t=table, h=history, b=b),
+        sql.SQL(
+            "DELETE FROM {t} t USING {h} h WHERE h.batch_id = {b} AND h.op = 'I' "
+            "AND t.fid BETWEEN h.fid AND h.fid_last"
         ).format(t=table, h=history, b=b),
         sql.SQL(
             "UPDATE {t} t SET {assign}, geom = h.geom FROM {h} h WHERE h.batch_id = {b} AND h.op = 'U' AND t.fid = h.fid"

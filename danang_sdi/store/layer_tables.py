@@ -123,7 +123,9 @@ def quarantine_table(layer: Layer) -> sql.Composable:
 def create_history_table(layer: Layer) -> list[sql.Composable]:
     """Every insert (I), update (U) and delete (D) of a layer row, with the row as it was before (U, D).
 
-    That old image is what ``batches rollback`` writes back; for an insert only the ``fid`` is needed.
+    That old image is what ``batches rollback`` writes back; for an insert only the ``fid`` is needed. A
+    layer's first load records its inserts as one row for the run of ids ``fid`` … ``fid_last`` it was
+    given (one row, not 500,000; ids it gave to features taken out before the commit never existed).
     """
     geometry = sql.SQL("geometry({}, {})").format(
         sql.SQL(layer.geometry.value), sql.Literal(srid(layer.storage_crs))
@@ -134,6 +136,7 @@ def create_history_table(layer: Layer) -> list[sql.Composable]:
         sql.SQL("op char(1) NOT NULL CHECK (op IN ('I', 'U', 'D'))"),
         sql.SQL("at timestamptz NOT NULL DEFAULT now()"),
         sql.SQL("{} bigint NOT NULL").format(sql.Identifier(ID_COLUMN)),
+        sql.SQL("fid_last bigint"),
         *(sql.SQL("{} {}").format(sql.Identifier(a.name), column_type(a)) for a in layer.attributes),
         sql.SQL("{} {}").format(sql.Identifier(GEOMETRY_COLUMN), geometry),
     ]
@@ -150,6 +153,7 @@ def create_history_table(layer: Layer) -> list[sql.Composable]:
             )
             for a in layer.attributes
         ),
+        sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS fid_last bigint").format(history_table(layer)),
     ]
 
 

@@ -203,7 +203,10 @@ class BulkLoad:
         fids = pd.Series(_reserve_fids(conn, layer, len(frame)), index=frame.index)
         columns = [(lt.ID_COLUMN, "int8", fids), *rows.copy_columns(layer, frame, geoms)]
         copy_into(conn, lt.table_name(layer), columns)
-        conn.execute(MergeSql(layer, batch_id).history_of_all_rows())
+        if len(fids):
+            conn.execute(
+                MergeSql(layer, batch_id).history_of_inserted_run(int(fids.iloc[0]), int(fids.iloc[-1]))
+            )
         conn.execute(lt.geometry_index_definition(layer))
         key_pending = bool(rows.repeated_keys(layer, frame))
         if not key_pending:
@@ -218,10 +221,6 @@ class BulkLoad:
         q = MergeSql(self.layer, batch_id)
         if gone:
             conn.execute(sql.SQL("DELETE FROM {} WHERE fid = ANY(%s)").format(q.table), (gone,))
-            conn.execute(
-                sql.SQL("DELETE FROM {} WHERE batch_id = %s AND fid = ANY(%s)").format(q.history),
-                (batch_id, gone),
-            )
         if self.key_pending:
             conn.execute(lt.add_natural_key(self.layer))
         conn.execute(q.batch_extent(new_bounds))

@@ -132,11 +132,11 @@ class MergeSql:
             b=self.batch,
         )
 
-    def history_of_all_rows(self) -> sql.Composable:
-        """After a bulk load into an empty table: every row is this batch's insert."""
-        return sql.SQL("INSERT INTO {h} (batch_id, op, fid) SELECT {b}, 'I', fid FROM {t}").format(
-            h=self.history, b=self.batch, t=self.table
-        )
+    def history_of_inserted_run(self, first: int, last: int) -> sql.Composable:
+        """A first load's inserts, ids ``first`` … ``last``, as one history row."""
+        return sql.SQL(
+            "INSERT INTO {h} (batch_id, op, fid, fid_last) VALUES ({b}, 'I', {first}, {last})"
+        ).format(h=self.history, b=self.batch, first=sql.Literal(first), last=sql.Literal(last))
 
     def deletes(self) -> sql.Composable:
         """Replace: rows absent from the delivery go, except those whose feature was quarantined."""
