@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -24,10 +25,20 @@ def _last_json(done: subprocess.CompletedProcess[str], what: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy so far: every core, every process (the database too)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(script: str, task: str, path: str) -> None:
-    """The launcher: run the worker as the only child, print its result with the peak RSS in GB."""
+    """The launcher: run the worker as the only child, print its result with the peak RSS in GB and the
+    CPU seconds the machine spent meanwhile (on a quiet machine: the task's own, server side included)."""
+    busy = busy_cpu_seconds()
     done = subprocess.run([sys.executable, script, "--work", task, path], capture_output=True, text=True)
     result = _last_json(done, task)
+    result["cpu_seconds"] = busy_cpu_seconds() - busy
     result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2  # KiB on Linux
     print(json.dumps(result))
 
@@ -63,7 +74,9 @@ def parcel_file(args: argparse.Namespace) -> Path:
 
 
 def table(rows: list[tuple[str, dict]], width: int = 44) -> None:
-    """Print one line per measured task: its name, seconds and peak RSS."""
-    print(f"{'task':<{width}}{'seconds':>9}{'peak RSS GB':>13}")
+    """Print one line per measured task: its name, seconds, machine CPU seconds and peak RSS."""
+    print(f"{'task':<{width}}{'seconds':>9}{'CPU s, all cores':>18}{'peak RSS GB':>13}")
     for name, result in rows:
-        print(f"{name:<{width}}{result['seconds']:>9.1f}{result['peak_rss_gb']:>13.2f}")
+        print(
+            f"{name:<{width}}{result['seconds']:>9.1f}{result['cpu_seconds']:>18.1f}{result['peak_rss_gb']:>13.2f}"
+        )
