@@ -121,3 +121,25 @@ def test_the_package_exports_validate(tmp_path: Path) -> None:
     assert list(report.to_frame().columns) == [
         "severity", "rule", "feature", "key", "field", "message_vi", "message_en", "location"
     ]  # fmt: skip
+
+
+def test_each_row_of_a_repeated_wrong_value_is_reported(tmp_path: Path, catalog) -> None:
+    frame = parcels(3)
+    frame["loai_dat"] = ["ODT+XYZ", "ODT", "ODT+XYZ", "CNT", "CNT", "ODT+XYZ", None, "ODT", "BHK"]
+    frame["he_ma_loai_dat"] = ["TT08_2024"] * 3 + ["TT27_2018"] + ["TT08_2024"] * 5  # CNT: only in TT08
+    frame["ma_xa"] = ["2024", "20242", "2024", "20242", "20242", "20242", "20242", "20242", "2024"]
+    report = validate_file(write(frame, tmp_path / "repeated.gpkg"), "cadastral_parcel", catalog)
+    found = {(i.rule, i.field, i.feature) for i in report.issues}
+    assert {(r, f) for r, field, f in found if field == "loai_dat"} == {
+        ("field.code", 0), ("field.code", 2), ("field.code", 3), ("field.code", 5), ("field.code", 8),
+        ("field.missing", 6),
+    }  # fmt: skip
+    assert {(r, f) for r, field, f in found if field == "ma_xa"} == {
+        ("field.pattern", 0), ("field.pattern", 2), ("field.pattern", 8),
+        ("field.code", 0), ("field.code", 2), ("field.code", 8),
+    }  # fmt: skip
+    codes = {
+        i.feature: i.message_en for i in report.issues if i.rule == "field.code" and i.field == "loai_dat"
+    }
+    assert all('"XYZ" unknown' in codes[f] and "land_use_tt08_2024" in codes[f] for f in (0, 2, 5))
+    assert "land_use_tt27_2018" in codes[3] and "land_use_tt08_2024" in codes[8]

@@ -52,3 +52,31 @@ def test_dates_read_iso_and_vietnamese_day_first() -> None:
 
 def test_docstring_examples_run() -> None:
     assert doctest.testmod(values).failed == 0
+
+
+def test_repeated_text_is_read_once_per_value_and_every_row_gets_its_own() -> None:
+    index = pd.Index([10, 11, 12, 13, 14, 15, 16])
+    source = pd.Series(["05/01/2024", None, "soon", "05/01/2024", " ", "soon", "2024-01-05"], index=index)
+    result = coerce(source, _attr("date"))
+    assert result.values.index.equals(index)
+    assert [None if pd.isna(v) else v.date().isoformat() for v in result.values] == [
+        "2024-01-05", None, None, "2024-01-05", None, None, "2024-01-05"
+    ]  # fmt: skip
+    assert result.bad.tolist() == [False, False, True, False, False, True, False]
+    numbers = coerce(pd.Series(["7", "7", None, "7a", "7"], dtype="str"), _attr("integer"))
+    assert numbers.values.tolist() == [7, 7, pd.NA, pd.NA, 7]
+    assert numbers.bad.tolist() == [False, False, False, True, False]
+
+
+def test_infinity_is_not_an_integer() -> None:
+    result = coerce(pd.Series([np.inf, -np.inf, 3.0, np.nan]), _attr("integer"))
+    assert result.values.tolist() == [pd.NA, pd.NA, 3, pd.NA]
+    assert result.bad.tolist() == [True, True, False, False]
+
+
+def test_text_blanks_and_missing_objects_become_null() -> None:
+    source = pd.Series([" ODT ", "", "  ", None, pd.NaT, np.nan, 12], dtype=object)
+    result = coerce(source, _attr("text"))
+    assert [None if pd.isna(v) else v for v in result.values] == ["ODT", None, None, None, None, None, "12"]
+    assert not result.bad.any()
+    assert values.is_blank(source).tolist() == [False, True, True, True, True, True, False]

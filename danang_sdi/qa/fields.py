@@ -43,6 +43,8 @@ def check_fields(subject: Subject) -> list[Issue]:
         issues += _out_of_range(subject, attribute)
         issues += _pattern(subject, attribute)
         issues += _codes(subject, attribute)
+    for key in [key for key in subject.memo if key[0] == "field.distinct"]:
+        del subject.memo[key]  # the subject may live on while it is loaded
     return issues
 
 
@@ -149,14 +151,36 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype("str").where(values.notna())
 
 
+def _distinct(subject: Subject, name: str) -> tuple[np.ndarray, pd.Index]:
+    """The column's distinct texts and, per row, the index of its own (-1: no value).
+
+    Coded columns hold few distinct values, so their rules test each value once, not each row. Kept in
+    ``subject.memo`` while ``check_fields`` runs: an attribute's pattern and code list rules share it, and
+    so does the attribute whose list it picks (``code_list_by``).
+    """
+    key = ("field.distinct", name)
+    if key not in subject.memo:
+        subject.memo[key] = pd.factorize(as_text(subject.frame[name]))
+    return subject.memo[key]
+
+
+def _mismatch(text: pd.Series, pattern: str) -> np.ndarray:
+    """Per value: text there that does not match ``pattern`` (a regex search, as the catalog writes them)."""
+    with warnings.catch_warnings():  # pandas warns about capture groups; only the match matters here
+        warnings.simplefilter("ignore", UserWarning)
+        matches = text.str.contains(pattern, regex=True)
+    return text.notna().to_numpy(dtype=bool) & ~matches.fillna(True).to_numpy(dtype=bool)
+
+
 def _pattern(subject: Subject, attribute: Attribute) -> list[Issue]:
     if attribute.pattern is None:
         return []
-    text = as_text(subject.frame[attribute.name])
-    with warnings.catch_warnings():  # pandas warns about capture groups; only the match matters here
-        warnings.simplefilter("ignore", UserWarning)
-        matches = text.str.contains(attribute.pattern, regex=True)
-    wrong = text.notna().to_numpy(dtype=bool) & ~matches.fillna(True).to_numpy(dtype=bool)
+    if attribute.code_list_ids or attribute.enum is not None:  # coded: test the few distinct values
+        value_of_row, values = _distinct(subject, attribute.name)
+        wrong_value = _mismatch(pd.Series(values, dtype=values.dtype), attribute.pattern)
+        wrong = np.append(wrong_value, False)[value_of_row]  # no value (-1) picks the trailing False
+    else:
+        wrong = _mismatch(as_text(subject.frame[attribute.name]), attribute.pattern)
     return _value_issues(
         subject, attribute, "field.pattern", list(_rows(wrong)),
         f"không đúng mẫu {attribute.pattern}; hãy sửa theo đúng định dạng",
@@ -175,36 +199,58 @@ def _code_list(subject: Subject, list_id: str) -> CodeList:
 
 
 def _codes(subject: Subject, attribute: Attribute) -> list[Issue]:
+    """Values with codes that are not in the attribute's code list (or enum).
+
+    Each distinct value is split and looked up once; rows only carry an index into the distinct values.
+    """
     if attribute.enum is not None:
         return _enum(subject, attribute)
     if not attribute.code_list_ids:
         return []
-    text = as_text(subject.frame[attribute.name])
-    if attribute.code_list:
-        list_ids = pd.Series(attribute.code_list, index=text.index, dtype=object)
-    else:
-        selector = as_text(subject.frame[attribute.code_list_by])  # unknown selectors: their own field.code
-        list_ids = selector.map(attribute.code_lists or {})
-    present = text.notna() & list_ids.notna()
+    value_of_row, values = _distinct(subject, attribute.name)
+    list_of_row, list_ids = _list_of_row(subject, attribute, len(value_of_row))  # -1: no list applies
     issues: list[Issue] = []
-    for list_id, rows_text in text[present].groupby(list_ids[present]):
-        code_list = _code_list(subject, str(list_id))
-        known = {code.code for code in code_list.codes}
-        tokens = (
-            rows_text.str.split(attribute.separator, regex=False).explode()
-            if attribute.separator
-            else rows_text
-        )
-        tokens = tokens.str.strip()
-        unknown = tokens[~tokens.isin(known)]
-        if unknown.empty:
+    for k, list_id in enumerate(list_ids):  # in name order
+        in_list = (list_of_row == k) & (value_of_row >= 0)
+        used = np.flatnonzero(np.bincount(value_of_row[in_list], minlength=len(values)))
+        if not used.size:
             continue
-        by_row = unknown.groupby(level=0).agg(list)
-        positions = subject.frame.index.get_indexer(by_row.index)
-        points = subject.points(positions)
-        for row, wrong, point in zip(positions.tolist(), by_row.tolist(), points, strict=True):
-            issues.append(_code_issue(subject, attribute, code_list, row, wrong, point))
+        code_list = _code_list(subject, list_id)
+        unknown = {
+            used[i]: tokens for i, tokens in _unknown_tokens(values[used], code_list, attribute.separator)
+        }
+        if not unknown:
+            continue
+        rows = np.flatnonzero(in_list & np.isin(value_of_row, list(unknown))).tolist()
+        for row, point in zip(rows, subject.points(rows), strict=True):
+            tokens = unknown[value_of_row[row]]
+            issues.append(_code_issue(subject, attribute, code_list, row, tokens, point))
     return issues
+
+
+def _list_of_row(subject: Subject, attribute: Attribute, n: int) -> tuple[np.ndarray, list[str]]:
+    """The code list of each row, as an index into the sorted list ids (-1: none applies).
+
+    With ``code_list_by`` another field names the list; rows whose selector names none are not checked here
+    (the selector gets its own field.code).
+    """
+    if attribute.code_list:
+        return np.zeros(n, dtype=np.intp), [attribute.code_list]
+    selector_of_row, selectors = _distinct(subject, attribute.code_list_by)
+    chosen = [(attribute.code_lists or {}).get(selector) for selector in selectors]
+    list_ids = sorted({list_id for list_id in chosen if list_id is not None})
+    of_selector = [list_ids.index(list_id) if list_id is not None else -1 for list_id in chosen]
+    return np.array([*of_selector, -1], dtype=np.intp)[selector_of_row], list_ids  # no selector: the last -1
+
+
+def _unknown_tokens(values: pd.Index, code_list: CodeList, separator: str | None) -> list[tuple[int, list]]:
+    """(position in ``values``, its codes that are not in the list, in order) for each value with some."""
+    known = {code.code for code in code_list.codes}
+    text = pd.Series(values, dtype=values.dtype)
+    tokens = text.str.split(separator, regex=False).explode() if separator else text
+    tokens = tokens.str.strip()
+    unknown = tokens[~tokens.isin(known)]
+    return [(int(i), group.tolist()) for i, group in unknown.groupby(level=0)] if len(unknown) else []
 
 
 _HINTS: dict[tuple[str, str], str | None] = {}

@@ -7,10 +7,13 @@ the typed column and are flagged, so that ``field.type`` can name them and later
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from danang_sdi.catalog.models import Attribute, AttributeType
 
@@ -39,12 +42,34 @@ def is_blank(values: pd.Series) -> np.ndarray:
     """Null, NaN, or text that is empty once trimmed."""
     blank = values.isna().to_numpy(dtype=bool)
     if _is_text(values):
-        return blank | values.astype("str").str.strip().eq("").to_numpy(dtype=bool, na_value=True)
+        return blank | _is_empty(values.astype("str").str.strip())
     return blank
 
 
 def _is_text(values: pd.Series) -> bool:
     return pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray | None:
+    """The pyarrow array behind a text column (pandas' default ``str``), or None for other storage.
+
+    Arrow kernels on it skip the pandas layer (NaN semantics, masks, copies), which costs more than the
+    kernel itself on a few hundred thousand values.
+    """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return pa.array(values.array)  # the column's own chunks, not a copy
+    return None
+
+
+def _is_empty(text: pd.Series) -> np.ndarray:
+    """Per row: the text is "" (null is not empty)."""
+    arrow = _arrow_text(text)
+    if arrow is None:
+        return text.eq("").to_numpy(dtype=bool, na_value=False)
+    empty = pc.equal(pc.binary_length(arrow), 0)  # "" is the only text of 0 bytes
+    if not pc.any(empty).as_py():  # the usual case, and much cheaper than building the mask
+        return np.zeros(len(text), dtype=bool)
+    return pc.fill_null(empty, False).to_numpy(zero_copy_only=False)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -61,7 +86,20 @@ def _as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         return values.dt.strftime("%Y-%m-%d").where(values.notna())
     text = values.astype("str").str.strip()
-    return text.where(values.notna() & text.ne(""))
+    drop = _is_empty(text) | (values.isna().to_numpy(dtype=bool) & text.notna().to_numpy(dtype=bool))
+    return text.where(~drop) if drop.any() else text  # most columns have nothing to drop: skip the copy
+
+
+def _per_distinct(text: pd.Series, parse: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``parse(text)``, calling ``parse`` once per distinct value instead of once per row.
+
+    A column repeats few values (sheet numbers, dates, yes/no), and parsing text costs far more than finding
+    the distinct values. ``parse`` must treat each value on its own.
+    """
+    row_value, distinct = pd.factorize(text)  # -1: null
+    parsed = parse(pd.Series(distinct, dtype=text.dtype))
+    typed = pd.api.extensions.take(parsed.array, row_value, allow_fill=True)  # -1 becomes null
+    return pd.Series(typed, index=text.index, name=text.name)
 
 
 def _as_number(values: pd.Series) -> pd.Series:
@@ -69,15 +107,23 @@ def _as_number(values: pd.Series) -> pd.Series:
         return values.astype("float64")
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.astype("float64")
-    text = _as_text(values).str.replace(",", ".", regex=False)  # 12,5 as written in Vietnam
+    return _per_distinct(_as_text(values), _parse_number)
+
+
+def _parse_number(text: pd.Series) -> pd.Series:
+    text = text.str.replace(",", ".", regex=False)  # 12,5 as written in Vietnam
     return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
 def _as_boolean(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("boolean")
-    words = _as_text(values).str.casefold()
-    result = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    return _per_distinct(_as_text(values), _parse_boolean)
+
+
+def _parse_boolean(text: pd.Series) -> pd.Series:
+    words = text.str.casefold()
+    result = pd.Series(pd.NA, index=text.index, dtype="boolean")
     result[words.isin(TRUE_WORDS).to_numpy(dtype=bool)] = True
     result[words.isin(FALSE_WORDS).to_numpy(dtype=bool)] = False
     return result
@@ -87,14 +133,25 @@ def _as_datetime(values: pd.Series, *, date_only: bool) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         result = values.dt.tz_localize(None) if values.dt.tz is not None else values
     else:
-        text = _as_text(values)
-        result = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        for fmt in DATE_FORMATS:
-            todo = result.isna() & text.notna()
-            if not todo.any():
-                break
-            result[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        result = _per_distinct(_as_text(values), _parse_datetime)
     return result.dt.normalize() if date_only else result
+
+
+def _parse_datetime(text: pd.Series) -> pd.Series:
+    """ISO 8601 first, then the day-first and compact forms, each only for what is still unread."""
+    result = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    for fmt in DATE_FORMATS:
+        todo = result.isna() & text.notna()
+        if not todo.any():
+            break
+        result[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    return result
+
+
+def _fractional(number: np.ndarray) -> np.ndarray:
+    """Not a whole number: 4.5, also ±inf (as ``x % 1 != 0`` says), but not NaN; trunc is cheaper than %."""
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(number) & ((np.trunc(number) != number) | np.isinf(number))
 
 
 def coerce(values: pd.Series, attribute: Attribute) -> Coerced:
@@ -108,18 +165,18 @@ def coerce(values: pd.Series, attribute: Attribute) -> Coerced:
     >>> c.values.tolist(), c.bad.tolist()
     ([12, <NA>, <NA>, <NA>], [False, True, False, True])
     """
-    blank = is_blank(values)
     kind = attribute.type
-    if kind is AttributeType.text:
-        typed = _as_text(values)
-        return Coerced(typed, np.zeros(len(values), dtype=bool))
+    if kind is AttributeType.text:  # any value reads as text: nothing is bad, blanks need no finding
+        return Coerced(_as_text(values), np.zeros(len(values), dtype=bool))
+    blank = is_blank(values)
     if kind in (AttributeType.integer, AttributeType.number):
         number = _as_number(values)
         bad = number.isna().to_numpy(dtype=bool) & ~blank
         if kind is AttributeType.integer:
-            fractional = (number.notna() & (number % 1 != 0)).to_numpy(dtype=bool)
-            bad |= fractional
-            number = number.mask(fractional)
+            fractional = _fractional(number.to_numpy())
+            if fractional.any():
+                bad |= fractional
+                number = number.mask(fractional)
             typed = number.astype("Int64")
         else:
             typed = number
