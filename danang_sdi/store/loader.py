@@ -108,6 +108,8 @@ class BatchWriter:
         self.settings, self.layer, self.frame, self.source = settings, layer, frame, source
         self.mode, self.dry_run, self.force = mode, dry_run, force
         self.conn: psycopg.Connection | None = None
+        self.batch_id: int | None = None
+        self.unstorable: dict[int, list[dict[str, Any]]] = {}
         self.bulk: BulkLoad | None = None
 
     def stage(self) -> BatchResult | None:
@@ -124,10 +126,12 @@ class BatchWriter:
                     "(use --force to load it again)",
                 )  # fmt: skip
             self.batch_id = _insert_batch(self.conn, self.layer, self.source, self.mode)
-            self.geoms = rows.stored_geometry(self.layer, self.frame.geometry.values)
-            self.unstorable = rows.unstorable(self.layer, self.frame, self.geoms)
-            keep = ~self.frame.index.isin(list(self.unstorable))
-            frame, geoms = self.frame[keep], self.geoms[keep]
+            geoms = rows.stored_geometry(self.layer, self.frame.geometry.values)
+            self.unstorable = rows.unstorable(self.layer, self.frame, geoms)
+            frame = self.frame
+            if self.unstorable:
+                keep = ~frame.index.isin(list(self.unstorable))
+                frame, geoms = frame[keep], geoms[keep]
             if _is_empty(self.conn, self.layer):
                 self.bulk = BulkLoad.write(self.conn, self.layer, self.batch_id, frame, geoms)
             else:
@@ -234,7 +238,7 @@ def _is_empty(conn: psycopg.Connection, layer: Layer) -> bool:
 
 
 def _reserve_fids(conn: psycopg.Connection, layer: Layer, count: int) -> np.ndarray:
-    """``count`` consecutive ids from the table's identity sequence (the layer's lock keeps them ours)."""
+    """``count`` consecutive ids from the table's identity sequence (the table is locked: nobody else draws)."""
     table = lt.table_name(layer).as_string(conn)
     sequence = conn.execute("SELECT pg_get_serial_sequence(%s, %s)", (table, lt.ID_COLUMN)).fetchone()[0]
     first = conn.execute("SELECT nextval(%s::regclass)", (sequence,)).fetchone()[0]
