@@ -143,3 +143,23 @@ def test_each_row_of_a_repeated_wrong_value_is_reported(tmp_path: Path, catalog)
     }
     assert all('"XYZ" unknown' in codes[f] and "land_use_tt08_2024" in codes[f] for f in (0, 2, 5))
     assert "land_use_tt27_2018" in codes[3] and "land_use_tt08_2024" in codes[8]
+
+
+def test_without_the_field_that_picks_the_code_list_codes_are_not_checked(tmp_path: Path, catalog) -> None:
+    frame = parcels(2).drop(columns="he_ma_loai_dat")
+    frame.loc[1, "loai_dat"] = "XYZ"  # unknown in every list, but which list applies cannot be told
+    report = validate_file(write(frame, tmp_path / "no_system.gpkg"), "cadastral_parcel", catalog)
+    assert [(i.rule, i.feature, i.field) for i in report.issues] == [
+        ("field.missing", None, "he_ma_loai_dat")
+    ]
+
+
+def test_huge_numbers_and_mixed_dates_are_findings(tmp_path: Path, catalog) -> None:
+    frame = parcels(2)
+    frame["so_thua"] = [1.0, 1e20, 3.0, 4.0]
+    frame["ngay_cap_nhat"] = ["2024-01-05T10:20:30Z", "05/01/2024", "2024-01-05T08:00:00+07:00", "soon"]
+    report = validate_file(write(frame, tmp_path / "odd.gpkg"), "cadastral_parcel", catalog)
+    assert sorted((i.rule, i.feature, i.field) for i in report.issues) == [
+        ("field.type", 1, "so_thua"), ("field.type", 3, "ngay_cap_nhat")
+    ]  # fmt: skip
+    assert "so_thua 100000000000000000000 is not an integer" in report.issues[0].message_en

@@ -80,3 +80,44 @@ def test_text_blanks_and_missing_objects_become_null() -> None:
     assert [None if pd.isna(v) else v for v in result.values] == ["ODT", None, None, None, None, None, "12"]
     assert not result.bad.any()
     assert values.is_blank(source).tolist() == [False, True, True, True, True, True, False]
+
+
+def test_whole_numbers_beyond_int64_are_not_integers() -> None:
+    result = coerce(pd.Series([1e20, -1e20, np.inf, 3.0, np.nan]), _attr("integer"))
+    assert result.values.tolist() == [pd.NA, pd.NA, pd.NA, 3, pd.NA]
+    assert result.bad.tolist() == [True, True, True, False, False]
+    text = coerce(pd.Series(["1e20", "3", "-inf", "9" * 25]), _attr("integer"))
+    assert text.values.tolist() == [pd.NA, 3, pd.NA, pd.NA]
+    assert text.bad.tolist() == [True, False, True, True]
+    codes = coerce(pd.Series([1e20, 20242.0]), _attr("text"))  # a huge float read as text keeps its value
+    assert codes.values.tolist() == ["1e+20", "20242"]
+
+
+def test_dates_mixing_offsets_and_day_first_read_each_as_written() -> None:
+    source = pd.Series(
+        ["2024-01-05T10:20:30Z", "05/01/2024", "2024-01-05T01:00:00+07:00", "2024-01-05", "soon", None]
+    )
+    result = coerce(source, _attr("date"))
+    assert [None if pd.isna(v) else v.date().isoformat() for v in result.values] == [
+        "2024-01-05", "2024-01-05", "2024-01-05", "2024-01-05", None, None
+    ]  # fmt: skip
+    assert result.bad.tolist() == [False, False, False, False, True, False]
+    same = coerce(pd.Series(["2024-01-05T01:00:00+07:00", "06/01/2024"]), _attr("date"))  # one offset
+    assert [v.date().isoformat() for v in same.values] == ["2024-01-05", "2024-01-06"]
+
+
+def test_datetimes_mixing_offsets_become_utc_and_those_without_one_are_local_time() -> None:
+    source = pd.Series(
+        ["2024-01-05T10:20:30Z", "2024-01-05T17:20:30+07:00", "05/01/2024", "2024-01-05T10:20:30", "soon"]
+    )
+    result = coerce(source, _attr("datetime"))
+    assert str(result.values.dt.tz) == "UTC"
+    assert [None if pd.isna(v) else v.isoformat() for v in result.values] == [
+        "2024-01-05T10:20:30+00:00", "2024-01-05T10:20:30+00:00", "2024-01-04T17:00:00+00:00",
+        "2024-01-05T03:20:30+00:00", None,
+    ]  # fmt: skip
+    assert result.bad.tolist() == [False, False, False, False, True]
+    typed = pd.Series(pd.to_datetime(["2024-01-05T17:20:30+07:00"]))  # already a datetime in the source
+    assert coerce(typed, _attr("datetime")).values.tolist() == [pd.Timestamp("2024-01-05T10:20:30Z")]
+    naive = pd.Series(pd.to_datetime(["2024-01-05T17:20:30"]))  # a naive datetime column: Đà Nẵng's clock
+    assert coerce(naive, _attr("datetime")).values.tolist() == [pd.Timestamp("2024-01-05T10:20:30Z")]

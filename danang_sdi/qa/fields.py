@@ -236,6 +236,11 @@ def _list_of_row(subject: Subject, attribute: Attribute, n: int) -> tuple[np.nda
     """
     if attribute.code_list:
         return np.zeros(n, dtype=np.intp), [attribute.code_list]
+    if attribute.code_list_by not in subject.frame.columns:
+        # The selector field is not in the file. The catalog has no default list (``code_lists`` only maps
+        # selector values to lists), so no row's list can be told: none is checked. The absent selector is
+        # reported by field.missing when it is required.
+        return np.full(n, -1, dtype=np.intp), []
     selector_of_row, selectors = _distinct(subject, attribute.code_list_by)
     chosen = [(attribute.code_lists or {}).get(selector) for selector in selectors]
     list_ids = sorted({list_id for list_id in chosen if list_id is not None})

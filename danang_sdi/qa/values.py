@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ from danang_sdi.catalog.models import Attribute, AttributeType
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "có", "co", "x", "đúng", "dung"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "không", "khong", "sai"})
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d", "%Y/%m/%d")  # after ISO 8601
+LOCAL_TIME = "Asia/Ho_Chi_Minh"  # a date-time written without an offset is Đà Nẵng's clock (UTC+7)
+INT64_END = 2.0**63  # integers are int64 (bigint in the store): whole floats under 2**63 in size fit
 TYPE_WORDS = {
     AttributeType.text: ("văn bản", "text"),
     AttributeType.integer: ("số nguyên", "an integer"),
@@ -77,7 +80,7 @@ def _as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("str").where(values.notna())
     if pd.api.types.is_float_dtype(values.dtype):
-        whole = values.notna() & (values % 1 == 0)
+        whole = values.notna() & (values % 1 == 0) & (values.abs() < INT64_END)  # 1e20 stays "1e+20"
         text = values.astype("str")
         text[whole] = values[whole].astype("int64").astype("str")
         return text.where(values.notna())
@@ -130,28 +133,57 @@ def _parse_boolean(text: pd.Series) -> pd.Series:
 
 
 def _as_datetime(values: pd.Series, *, date_only: bool) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        result = values.dt.tz_localize(None) if values.dt.tz is not None else values
-    else:
-        result = _per_distinct(_as_text(values), _parse_datetime)
-    return result.dt.normalize() if date_only else result
+    """A date: the day as written (naive, at midnight), whatever its offset. A datetime: an instant in UTC,
+    read on Đà Nẵng's clock where the value has no offset."""
+    if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return _per_distinct(_as_text(values), partial(_parse_datetime, date_only=date_only))
+    if date_only:
+        return (values.dt.tz_localize(None) if values.dt.tz is not None else values).dt.normalize()
+    return values.dt.tz_convert("UTC") if values.dt.tz is not None else _on_local_clock(values)
 
 
-def _parse_datetime(text: pd.Series) -> pd.Series:
+def _on_local_clock(naive: pd.Series) -> pd.Series:
+    return naive.dt.tz_localize(LOCAL_TIME).dt.tz_convert("UTC")
+
+
+def _parse_datetime(text: pd.Series, *, date_only: bool) -> pd.Series:
     """ISO 8601 first, then the day-first and compact forms, each only for what is still unread."""
-    result = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    if date_only:
+        result = _iso_wall_time(text)
+    else:  # values with an offset are instants; the others are read on the local clock
+        result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+        offset = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True, na=False)
+        result[offset] = pd.to_datetime(text[offset], format="ISO8601", utc=True, errors="coerce")
+        result[~offset] = _on_local_clock(_iso_wall_time(text[~offset]))
     for fmt in DATE_FORMATS:
         todo = result.isna() & text.notna()
         if not todo.any():
             break
-        result[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-    return result
+        read = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        result[todo] = read if date_only else _on_local_clock(read)
+    return result.dt.normalize() if date_only else result
 
 
-def _fractional(number: np.ndarray) -> np.ndarray:
-    """Not a whole number: 4.5, also ±inf (as ``x % 1 != 0`` says), but not NaN; trunc is cheaper than %."""
+def _iso_wall_time(text: pd.Series) -> pd.Series:
+    """ISO 8601 as the clock read where it was written: 2024-01-05T01:00+07:00 is 5 January, not the 4th."""
+    try:
+        result = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except ValueError:  # offsets differ between values ("Z", "+07:00", none): read each one on its own
+        return pd.Series([_one_wall_time(value) for value in text], index=text.index, dtype="datetime64[us]")
+    return result.dt.tz_localize(None) if result.dt.tz is not None else result
+
+
+def _one_wall_time(value: str) -> pd.Timestamp:
+    try:
+        return pd.to_datetime(value, format="ISO8601").tz_localize(None)
+    except ValueError:  # includes out of bounds
+        return pd.NaT
+
+
+def _not_int64(number: np.ndarray) -> np.ndarray:
+    """Not a whole number that int64 holds: 4.5, ±inf, 1e20, but not NaN; trunc is cheaper than ``x % 1``."""
     with np.errstate(invalid="ignore"):
-        return ~np.isnan(number) & ((np.trunc(number) != number) | np.isinf(number))
+        return ~np.isnan(number) & ((np.trunc(number) != number) | ~(np.abs(number) < INT64_END))
 
 
 def coerce(values: pd.Series, attribute: Attribute) -> Coerced:
@@ -173,10 +205,10 @@ def coerce(values: pd.Series, attribute: Attribute) -> Coerced:
         number = _as_number(values)
         bad = number.isna().to_numpy(dtype=bool) & ~blank
         if kind is AttributeType.integer:
-            fractional = _fractional(number.to_numpy())
-            if fractional.any():
-                bad |= fractional
-                number = number.mask(fractional)
+            not_int = _not_int64(number.to_numpy())
+            if not_int.any():
+                bad |= not_int
+                number = number.mask(not_int)
             typed = number.astype("Int64")
         else:
             typed = number
