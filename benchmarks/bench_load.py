@@ -5,9 +5,11 @@
 Both write into the same private cluster (``.sdi/bench/home``, started if needed), in one run:
 - ``ogr2ogr -f PostgreSQL`` (Debian's gdal-bin) with ``PG_USE_COPY=YES``, a new table with a GiST index,
   no validation at all;
-- ``danang_sdi.store.ingest.load_file``: read, normalise, every check (overlaps and gaps included), then
-  binary COPY, merge into the catalog table (GiST index, natural-key constraint), history and batch row.
-Each task runs as the only child of a launcher that reads its peak RSS. Targets: ratio ≤ 1.0, ≤ 2 GB.
+- ``danang_sdi.store.ingest.load_file``: read, normalise, every check (overlaps and gaps included), and
+  beside the checks a binary COPY into the (empty) catalog table, its GiST index and natural-key constraint,
+  history and batch row.
+Each task runs as the only child of a launcher that reads its peak RSS and the CPU seconds the machine spent
+(the database server's included). Targets: ratio ≤ 1.0, ≤ 2 GB.
 """
 
 from __future__ import annotations
