@@ -9,7 +9,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 import shapely
 
@@ -17,7 +16,7 @@ from danang_sdi.catalog import load_catalog
 from danang_sdi.catalog.models import Layer
 from danang_sdi.errors import SourceError
 from danang_sdi.sources.encoding import encode_text
-from danang_sdi.sources.reader import _maybe_not_nfc, _nfc, read_source
+from danang_sdi.sources.reader import _nfc, read_source
 from tests.helpers.qa_fixtures import ORIGIN, as_surveyor_names, parcels, write
 
 ADDRESS = "Phường Hải Châu, Đà Nẵng"
@@ -127,26 +126,6 @@ def test_nfc_on_large_columns_counts_exactly(nfd_every: int) -> None:
     assert out["dia_chi"].dtype == "str"
     if not changed:
         assert out["dia_chi"] is series
-
-
-def test_the_nfc_inert_ranges_are_inert_and_everything_else_is_checked() -> None:
-    """``_maybe_not_nfc`` lets through values made only of U+0000–U+02FF and U+1E00–U+1EFF unchecked:
-    every one of those code points must be a starter with NFC quick check Yes, and nothing else may pass."""
-    seconds = set()  # code points that can be the second of a canonical composition (quick check Maybe)
-    for code in range(0x110000):
-        parts = unicodedata.decomposition(chr(code)).split()
-        if len(parts) == 2 and not parts[0].startswith("<"):
-            seconds.add(int(parts[1], 16))
-    inert = [*range(0x300), *range(0x1E00, 0x1F00)]
-    for code in inert:
-        char = chr(code)
-        assert unicodedata.combining(char) == 0 and unicodedata.normalize("NFC", char) == char, hex(code)
-        assert code not in seconds, hex(code)
-    codes = [code for code in range(0x110000) if not 0xD800 <= code < 0xE000]
-    for kind in (pa.string(), pa.large_string()):
-        values = pa.array([chr(code) for code in codes], type=kind).slice(1)
-        flagged = set(np.asarray(codes[1:])[_maybe_not_nfc(values)].tolist())
-        assert flagged == set(codes[1:]) - set(inert)
 
 
 def test_tcvn3_already_misread_into_unicode_is_repaired(tmp_path: Path, parcel: Layer) -> None:

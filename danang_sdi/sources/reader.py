@@ -276,81 +276,16 @@ def _unicode_text(
     return EncodingGuess(legacy.encoding, legacy.confidence, reason, legacy.scores), repaired, raw, [note]
 
 
-def _maybe_not_nfc(chunk: pa.Array) -> np.ndarray:
-    """Positions of the values of a string array that might not be NFC; all the others are.
-
-    Text made only of "NFC-inert" code points (combining class 0, NFC quick check Yes) is NFC (UAX #15).
-    Two ranges of them are recognised straight from the UTF-8 bytes: U+0000–U+02FF (ASCII, Latin-1,
-    Latin Extended-A/B: lead bytes up to 0xCB) and U+1E00–U+1EFF (Latin Extended Additional, the
-    precomposed Vietnamese letters such as ạ ấ ẵ: 0xE1 then 0xB8–0xBB). Every other lead byte (0xCC
-    and up: combining marks, Greek, Hangul, punctuation such as "–"...) makes its value a candidate.
-    tests/test_sources_reader.py checks the ranges against ``unicodedata``. (Arrow leaves null slots
-    empty; stray bytes there could only add candidates, which ``_compose`` drops as null.)
-    """
-    _, offsets_buffer, data_buffer = chunk.buffers()
-    if len(chunk) == 0 or data_buffer is None:
-        return np.empty(0, dtype=np.int64)
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
-    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
-    suspect = (data >= 0xCC) & (data != 0xE1)
-    suspect[:-1] |= (data[:-1] == 0xE1) & ((data[1:] & 0xFC) != 0xB8)
-    suspect[-1:] |= data[-1:] == 0xE1
-    count = np.count_nonzero(suspect)
-    if not count:
-        return np.empty(0, dtype=np.int64)
-    if count >= len(chunk):  # as many suspect characters as values (NFD text): take every value
-        return np.arange(len(chunk))
-    lead = np.flatnonzero(suspect)
-    rows = np.searchsorted(offsets, lead + offsets[0], side="right") - 1  # sorted, as ``lead`` is
-    return rows[np.flatnonzero(np.diff(rows, prepend=-1))]
-
-
-def _all_nfc(texts: pa.ChunkedArray, block: int = 8192) -> bool:
-    """Whether every value is NFC: ``unicodedata.is_normalized`` over blocks of values joined by newlines.
-
-    A newline never reorders or composes with its neighbours, so a joined block is NFC exactly when
-    each of its values is; checking that is several times faster than normalising the values one by
-    one. Blocks, so that decomposed text (which is_normalized has to normalise in full) stops early.
-    """
-    values = pc.drop_null(texts)
-    newline = pa.scalar("\n", pa.large_string())
-    for start in range(0, len(values), block):
-        part = values.slice(start, block).combine_chunks()
-        lists = pa.LargeListArray.from_arrays(pa.array([0, len(part)], type=pa.int64()), part)
-        if not unicodedata.is_normalized("NFC", pc.binary_join(lists, newline)[0].as_py()):
-            return False
-    return True
-
-
-def _compose(series: pd.Series) -> tuple[pd.Series, int]:
-    """One column in NFC and how many of its values changed; only values that might change are looked at."""
-    values = pa.chunked_array(pa.array(series, type=pa.large_string(), from_pandas=True))
-    candidates = [np.empty(0, dtype=np.int64)]
-    start = 0
-    for chunk in values.chunks:
-        candidates.append(_maybe_not_nfc(chunk) + start)
-        start += len(chunk)
-    positions = np.concatenate(candidates)
-    if not positions.size:
-        return series, 0
-    whole = 2 * positions.size > len(values)  # then normalising everything is as quick as picking
-    suspects = values if whole else values.take(pa.array(positions))
-    if len(suspects) > 10_000 and _all_nfc(suspects):  # e.g. NFC text with dashes or curly quotes
-        return series, 0
-    composed = pc.utf8_normalize(suspects, form="NFC")
-    differs = pc.fill_null(pc.not_equal(suspects, composed), False)
-    changed = pc.sum(differs).as_py() or 0
-    if not changed:
-        return series, 0
-    if not whole:
-        mask = np.zeros(len(values), dtype=bool)
-        mask[positions[differs.to_numpy(zero_copy_only=False)]] = True
-        replacements = pc.filter(composed, differs).combine_chunks()
-        composed = pc.replace_with_mask(values.combine_chunks(), pa.array(mask), replacements)
-    out = composed.to_pandas().astype("str")
-    out.index = series.index
-    return out, changed
+def _is_nfc(values: pa.Array) -> bool:
+    """Whether every value is NFC, in one call: joined by newlines (a newline never composes with or
+    reorders its neighbours), the column's text is NFC exactly when each of its values is."""
+    present = pc.drop_null(values)
+    if isinstance(present, pa.ChunkedArray):
+        present = present.combine_chunks()
+    lists = pa.LargeListArray.from_arrays(pa.array([0, len(present)], type=pa.int64()), present)
+    return unicodedata.is_normalized(
+        "NFC", pc.binary_join(lists, pa.scalar("\n", pa.large_string()))[0].as_py()
+    )
 
 
 def _nfc(decoded: dict[str, pd.Series]) -> tuple[dict[str, pd.Series], int]:
@@ -358,8 +293,12 @@ def _nfc(decoded: dict[str, pd.Series]) -> tuple[dict[str, pd.Series], int]:
     changed = 0
     out: dict[str, pd.Series] = {}
     for column, series in decoded.items():
-        out[column], differs = _compose(series)
-        changed += differs
+        values = pa.array(series, type=pa.large_string(), from_pandas=True)
+        if not _is_nfc(values):  # rare (NFD deliveries): compose every value and count those that changed
+            composed = pc.utf8_normalize(values, form="NFC")
+            changed += pc.sum(pc.not_equal(values, composed)).as_py() or 0
+            series = pd.Series(composed.to_pandas(), index=series.index).astype("str")
+        out[column] = series
     return out, changed
 
 
