@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from danang_sdi.catalog.models import Layer
@@ -48,6 +49,15 @@ def test_unstorable_names_each_feature_the_table_would_refuse():
         2: ["geometry.type"],
         3: ["geometry.type"],
     }
+
+
+def test_text_longer_than_its_column_is_unstorable_and_a_missing_value_is_not():
+    attributes = [dict(a, max_length=5) if a["name"] == "ghi_chu" else a for a in TEST_LAYER["attributes"]]
+    layer = Layer.model_validate({**TEST_LAYER, "attributes": attributes})
+    frame = lamps(3)
+    frame["ghi_chu"] = pd.Series(["ngắn", "dài hơn năm", None], dtype="str")
+    found = rows.unstorable(layer, frame, rows.stored_geometry(layer, frame.geometry.values))
+    assert {i: [r["rule"] for r in why] for i, why in found.items()} == {1: ["field.range"]}
 
 
 def test_repeated_keys_are_all_unstorable_but_a_unique_one_is_fine():

@@ -106,7 +106,7 @@ def unstorable(layer: Layer, frame: pd.DataFrame, geoms: np.ndarray) -> dict[int
             found.setdefault(int(index), []).extend(_reason(rule, message))
 
     add(
-        shapely.is_missing(geoms) | ~storable_type(layer, geoms),
+        ~storable_type(layer, geoms),  # a missing geometry (type -1) too: the column is NOT NULL
         "geometry.type",
         f"the table holds {layer.geometry.value} geometries only",
     )
@@ -115,7 +115,7 @@ def unstorable(layer: Layer, frame: pd.DataFrame, geoms: np.ndarray) -> dict[int
         if attribute.required and attribute.severity is Severity.error:
             add(values.isna().to_numpy(), "field.missing", f"{attribute.name} is required")
         if attribute.type is AttributeType.text and attribute.max_length:
-            too_long = values.astype("str").str.len() > attribute.max_length
+            too_long = values.astype("string").str.len() > attribute.max_length
             add(
                 too_long.fillna(False).to_numpy(dtype=bool),
                 "field.range",
