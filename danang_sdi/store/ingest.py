@@ -23,6 +23,7 @@ from danang_sdi.settings import Settings
 from danang_sdi.sources.parts import SHAPEFILE_PARTS
 from danang_sdi.sources.reader import SourceFrame, read_source
 from danang_sdi.store.loader import BatchResult, BatchWriter, Mode, SourceInfo
+from danang_sdi.store.rows import repeated_keys
 
 
 class LoadRefused(SdiError, ValueError):
@@ -83,15 +84,14 @@ def unstorable_duplicates(subject: Subject, report: Report) -> list[Issue]:
     Validation calls a repeated key a warning where the catalog says so (parcel numbers do repeat in real
     sheets); the load must still keep them out, and the report then says why they are in quarantine.
     """
-    keys = subject.layer.natural_key
-    frame = subject.frame[keys].drop(index=list(rejected_features(report)), errors="ignore").dropna()
-    repeated = frame.index[frame.duplicated(keep=False)]
-    shown = ", ".join(keys)
+    kept = subject.frame.drop(index=list(rejected_features(report)), errors="ignore")
+    repeated = repeated_keys(subject.layer, kept)
+    shown = ", ".join(subject.layer.natural_key)
     return [
         subject.issue(
             "key.duplicate",
             Severity.error,
-            int(index),
+            index,
             f"khóa ({shown}) lặp lại trong tệp nên không thể lưu; sửa số hiệu rồi nộp lại",
             f"the key ({shown}) appears more than once in the file, so it cannot be stored; fix the numbers and deliver again",
         )
