@@ -271,22 +271,30 @@ def same_file_batch(conn: psycopg.Connection, layer_id: str, sha256: str) -> int
     return row[0] if row else None
 
 
-def _insert_batch(conn: psycopg.Connection, layer: Layer, src: SourceInfo, mode: Mode) -> int:
+def _insert_batch(
+    conn: psycopg.Connection, layer: Layer, src: SourceInfo, mode: Mode, failure: str | None = None
+) -> int:
+    """The batch row with the delivery's provenance: done (its counts and end come with ``_finish_batch``),
+    or failed and finished at once, with why."""
     return conn.execute(
-        "INSERT INTO sdi_meta.batch (layer, file_name, sha256, mode, status, os_user, started, source_driver, "
-        "source_encoding, source_crs, crs_reason) "
-        "VALUES (%s, %s, %s, %s, 'done', %s, clock_timestamp(), %s, %s, %s, %s) RETURNING id",
-        (
-            layer.id,
-            src.file_name,
-            src.sha256,
-            mode,
-            getpass.getuser(),
-            src.driver,
-            src.encoding,
-            src.crs,
-            src.crs_reason,
-        ),
+        "INSERT INTO sdi_meta.batch (layer, file_name, sha256, mode, status, os_user, started, finished, "
+        "source_driver, source_encoding, source_crs, crs_reason, message) "
+        "VALUES (%(layer)s, %(file)s, %(sha)s, %(mode)s, %(status)s, %(user)s, clock_timestamp(), "
+        "CASE WHEN %(status)s = 'failed' THEN clock_timestamp() END, "
+        "%(driver)s, %(encoding)s, %(crs)s, %(crs_reason)s, %(message)s) RETURNING id",
+        {
+            "layer": layer.id,
+            "file": src.file_name,
+            "sha": src.sha256,
+            "mode": mode,
+            "status": "done" if failure is None else "failed",
+            "user": getpass.getuser(),
+            "driver": src.driver,
+            "encoding": src.encoding,
+            "crs": src.crs,
+            "crs_reason": src.crs_reason,
+            "message": failure,
+        },
     ).fetchone()[0]
 
 
@@ -384,21 +392,6 @@ def _record_failure(settings: Settings, layer: Layer, src: SourceInfo, mode: Mod
     """Say in the batch table that a load failed, when the database can still be reached."""
     try:
         with connect(settings) as conn:
-            conn.execute(
-                "INSERT INTO sdi_meta.batch (layer, file_name, sha256, mode, status, os_user, started, finished, "
-                "source_driver, source_encoding, source_crs, message) "
-                "VALUES (%s, %s, %s, %s, 'failed', %s, clock_timestamp(), clock_timestamp(), %s, %s, %s, %s)",
-                (
-                    layer.id,
-                    src.file_name,
-                    src.sha256,
-                    mode,
-                    getpass.getuser(),
-                    src.driver,
-                    src.encoding,
-                    src.crs,
-                    str(error).strip()[:2000],
-                ),
-            )
+            _insert_batch(conn, layer, src, mode, failure=str(error).strip()[:2000])
     except (psycopg.Error, DatabaseError):
         pass  # the database is gone: the batch is absent, which is what it should be
