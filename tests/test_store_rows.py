@@ -43,7 +43,7 @@ def test_unstorable_names_each_feature_the_table_would_refuse():
     frame.loc[2, "geometry"] = shapely.LineString([(0, 0), (1, 1)])
     frame.loc[3, "geometry"] = None
     layer = make_layer()
-    found = rows.unstorable(layer, frame, rows.stored_geometry(layer, frame.geometry.values))
+    found = rows.unstorable(layer, frame)
     assert {i: [r["rule"] for r in why] for i, why in found.items()} == {
         1: ["field.missing"],
         2: ["geometry.type"],
@@ -56,7 +56,7 @@ def test_text_longer_than_its_column_is_unstorable_and_a_missing_value_is_not():
     layer = Layer.model_validate({**TEST_LAYER, "attributes": attributes})
     frame = lamps(3)
     frame["ghi_chu"] = pd.Series(["ngắn", "dài hơn năm", None], dtype="str")
-    found = rows.unstorable(layer, frame, rows.stored_geometry(layer, frame.geometry.values))
+    found = rows.unstorable(layer, frame)
     assert {i: [r["rule"] for r in why] for i, why in found.items()} == {1: ["field.range"]}
 
 

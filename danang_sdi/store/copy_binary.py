@@ -34,8 +34,9 @@ count, then per field an int32 byte length (-1 for NULL, with no data) and the b
 
 from __future__ import annotations
 
+import itertools
 import struct
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,23 @@ def copy_chunks(columns: Sequence[Column], rows_per_chunk: int = 20_000) -> Iter
     name, columns of different lengths or a chunk size below 1; pyarrow's ``ArrowInvalid`` (a ValueError
     too) for values that do not fit their type. 20,000 rows a chunk keep the join in the CPU caches.
     """
+    rows = _rows_of(columns, rows_per_chunk)
+    return itertools.chain([COPY_HEADER], rows, [COPY_TRAILER])
+
+
+def copy_stream(
+    batches: Iterable[Sequence[Column]], rows_per_chunk: int = 20_000
+) -> Iterator[bytes | memoryview]:
+    """The stream of several batches of rows, each taken from ``batches`` (and checked) only when the
+    previous one is sent: a generator of batches overlaps their preparation with the server's reading."""
+    yield COPY_HEADER
+    for columns in batches:
+        yield from _rows_of(columns, rows_per_chunk)
+    yield COPY_TRAILER
+
+
+def _rows_of(columns: Sequence[Column], rows_per_chunk: int) -> Iterator[memoryview]:
+    """The row chunks of ``columns``, checked and converted now (see ``copy_chunks``)."""
     if rows_per_chunk < 1:
         raise ValueError(f"rows_per_chunk must be at least 1, not {rows_per_chunk}")
     prepared = [_prepare(pg_type, values) for pg_type, values in columns]
@@ -74,16 +92,12 @@ def copy_chunks(columns: Sequence[Column], rows_per_chunk: int = 20_000) -> Iter
     return _stream(prepared, lengths.pop() if lengths else 0, rows_per_chunk)
 
 
-def _stream(
-    prepared: list[tuple[Encoder, pa.Array]], rows: int, rows_per_chunk: int
-) -> Iterator[bytes | memoryview]:
-    yield COPY_HEADER
+def _stream(prepared: list[tuple[Encoder, pa.Array]], rows: int, rows_per_chunk: int) -> Iterator[memoryview]:
     for start in range(0, rows, rows_per_chunk):
         parts: list[Part] = [np.array(len(prepared), ">i2")]
         for encode, array in prepared:
             parts += encode(array.slice(start, rows_per_chunk))
         yield _rows(parts, min(rows_per_chunk, rows - start))
-    yield COPY_TRAILER
 
 
 def copy_bytes(columns: Sequence[Column]) -> bytes:

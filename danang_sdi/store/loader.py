@@ -13,7 +13,7 @@ import datetime as dt
 import getpass
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,7 +30,7 @@ from danang_sdi.errors import DatabaseError, SdiError
 from danang_sdi.settings import Settings
 from danang_sdi.store import layer_tables as lt
 from danang_sdi.store import rows
-from danang_sdi.store.copy_binary import copy_chunks
+from danang_sdi.store.copy_binary import Column, copy_stream
 from danang_sdi.store.database import connect
 from danang_sdi.store.merge_sql import MODES, MergeSql, Mode, merge
 
@@ -126,16 +126,12 @@ class BatchWriter:
                     "(use --force to load it again)",
                 )  # fmt: skip
             self.batch_id = _insert_batch(self.conn, self.layer, self.source, self.mode)
-            geoms = rows.stored_geometry(self.layer, self.frame.geometry.values)
-            self.unstorable = rows.unstorable(self.layer, self.frame, geoms)
-            frame = self.frame
-            if self.unstorable:
-                keep = ~frame.index.isin(list(self.unstorable))
-                frame, geoms = frame[keep], geoms[keep]
+            self.unstorable = rows.unstorable(self.layer, self.frame)
+            frame = self.frame.drop(index=list(self.unstorable))
             if _is_empty(self.conn, self.layer):
-                self.bulk = BulkLoad.write(self.conn, self.layer, self.batch_id, frame, geoms)
+                self.bulk = BulkLoad.write(self.conn, self.layer, self.batch_id, frame)
             else:
-                _copy_staging(self.conn, self.layer, frame, geoms)
+                _copy_staging(self.conn, self.layer, frame)
         return None
 
     def finish(
@@ -200,17 +196,18 @@ class BulkLoad:
 
     @classmethod
     def write(
-        cls, conn: psycopg.Connection, layer: Layer, batch_id: int, frame: pd.DataFrame, geoms: np.ndarray
+        cls, conn: psycopg.Connection, layer: Layer, batch_id: int, frame: gpd.GeoDataFrame
     ) -> BulkLoad:
         for statement in lt.drop_indexes(layer):
             conn.execute(statement)
         fids = pd.Series(_reserve_fids(conn, layer, len(frame)), index=frame.index)
-        columns = [(lt.ID_COLUMN, "int8", fids), *rows.copy_columns(layer, frame, geoms)]
-        copy_into(conn, lt.table_name(layer), columns)
+        batches = rows.copy_batches(layer, frame, ("int8", fids.to_numpy()))
+        copy_into(conn, lt.table_name(layer), [lt.ID_COLUMN, *rows.copy_names(layer)], batches)
         if len(fids):
             conn.execute(
                 MergeSql(layer, batch_id).history_of_inserted_run(int(fids.iloc[0]), int(fids.iloc[-1]))
             )
+        conn.execute(lt.add_primary_key(layer))
         conn.execute(lt.geometry_index_definition(layer))
         key_pending = bool(rows.repeated_keys(layer, frame))
         if not key_pending:
@@ -298,16 +295,18 @@ def _insert_batch(
     ).fetchone()[0]
 
 
-def copy_into(conn: psycopg.Connection, table: sql.Composable, columns: list[tuple[str, str, Any]]) -> None:
-    """Binary COPY of (column, type, values) into ``table``, encoded in bulk rather than row by row."""
-    names = sql.SQL(", ").join(sql.Identifier(name) for name, _type, _values in columns)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(table, names)
+def copy_into(
+    conn: psycopg.Connection, table: sql.Composable, names: list[str], batches: Iterable[list[Column]]
+) -> None:
+    """Binary COPY of batches of (type, values) columns into ``table``'s ``names``, encoded in bulk."""
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in names)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(table, columns)
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        for chunk in copy_chunks([(kind, values) for _name, kind, values in columns]):
+        for chunk in copy_stream(batches):
             copy.write(chunk)
 
 
-def _copy_staging(conn: psycopg.Connection, layer: Layer, frame: pd.DataFrame, geoms: np.ndarray) -> None:
+def _copy_staging(conn: psycopg.Connection, layer: Layer, frame: gpd.GeoDataFrame) -> None:
     definitions = [sql.SQL("src_index integer")]
     definitions += [
         sql.SQL("{} {}").format(sql.Identifier(a.name), lt.column_type(a)) for a in layer.attributes
@@ -317,8 +316,8 @@ def _copy_staging(conn: psycopg.Connection, layer: Layer, frame: pd.DataFrame, g
     conn.execute(
         sql.SQL("CREATE TEMP TABLE sdi_staging ({}) ON COMMIT DROP").format(sql.SQL(", ").join(definitions))
     )
-    columns = [("src_index", "int4", frame.index.to_numpy()), *rows.copy_columns(layer, frame, geoms)]
-    copy_into(conn, sql.Identifier("sdi_staging"), columns)
+    batches = rows.copy_batches(layer, frame, ("int4", frame.index.to_numpy()))
+    copy_into(conn, sql.Identifier("sdi_staging"), ["src_index", *rows.copy_names(layer)], batches)
     conn.execute("ANALYZE sdi_staging")
 
 

@@ -9,8 +9,10 @@ here, before any write, so that one of them never aborts a whole load: they go t
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -36,11 +38,20 @@ TYPE_IDS = {
     GeometryType.MultiLineString: 5,
     GeometryType.MultiPolygon: 6,
 }
+BATCH_ROWS = 50_000  # rows prepared at a time while the COPY runs
 SINGLE_OF = {
     GeometryType.MultiPoint: GeometryType.Point,
     GeometryType.MultiLineString: GeometryType.LineString,
     GeometryType.MultiPolygon: GeometryType.Polygon,
 }
+
+
+def _one_part_multis(layer: Layer, geoms: np.ndarray) -> np.ndarray:
+    """Where a single-type layer gets a multi of one part: stored as that part."""
+    if layer.geometry in SINGLE_OF:
+        return np.zeros(len(geoms), dtype=bool)
+    multi = TYPE_IDS[GeometryType("Multi" + layer.geometry.value)]
+    return (shapely.get_type_id(geoms) == multi) & (shapely.get_num_geometries(geoms) == 1)
 
 
 def stored_geometry(layer: Layer, geoms: np.ndarray) -> np.ndarray:
@@ -51,26 +62,22 @@ def stored_geometry(layer: Layer, geoms: np.ndarray) -> np.ndarray:
     and an upsert does not see a change that is not there.
     """
     geoms = np.asarray(geoms, dtype=object)
-    kind = layer.geometry
-    if kind not in SINGLE_OF:
-        one_part = np.flatnonzero(
-            (shapely.get_type_id(geoms) == TYPE_IDS[GeometryType("Multi" + kind.value)])
-            & (shapely.get_num_geometries(geoms) == 1)
-        )
-        if len(one_part):
-            geoms = geoms.copy()
-            geoms[one_part] = shapely.get_geometry(geoms[one_part], 0)
-    if kind.value.endswith("Polygon"):
+    one_part = np.flatnonzero(_one_part_multis(layer, geoms))
+    if len(one_part):
+        geoms = geoms.copy()
+        geoms[one_part] = shapely.get_geometry(geoms[one_part], 0)
+    if layer.geometry.value.endswith("Polygon"):
         geoms = shapely.orient_polygons(geoms)  # exterior counter-clockwise, holes clockwise
     return geoms
 
 
 def storable_type(layer: Layer, geoms: np.ndarray) -> np.ndarray:
-    """Which stored geometries the column takes: its type, or the single type of a multi-type column."""
+    """Which delivered geometries the column takes in their stored form: its type, the single type of a
+    multi-type column, or a one-part multi of a single-type column."""
     accepted = [TYPE_IDS[layer.geometry]] + (
         [TYPE_IDS[SINGLE_OF[layer.geometry]]] if layer.geometry in SINGLE_OF else []
     )
-    return np.isin(shapely.get_type_id(geoms), accepted)
+    return np.isin(shapely.get_type_id(geoms), accepted) | _one_part_multis(layer, geoms)
 
 
 def wkb(layer: Layer, geoms: np.ndarray) -> pa.Array:
@@ -93,11 +100,11 @@ def _reason(rule: str, message: str) -> list[dict[str, Any]]:
     return [{"rule": rule, "severity": "error", "message": message}]
 
 
-def unstorable(layer: Layer, frame: pd.DataFrame, geoms: np.ndarray) -> dict[int, list[dict[str, Any]]]:
+def unstorable(layer: Layer, frame: gpd.GeoDataFrame) -> dict[int, list[dict[str, Any]]]:
     """Features the layer table cannot hold whatever else is delivered, by index, with why.
 
-    ``geoms`` are the stored geometries (``stored_geometry``). Validation reports each of these as an error
-    too; finding them here keeps the write path safe when it is called without validation.
+    Validation reports each of these as an error too; finding them here keeps the write path safe when
+    it is called without validation.
     """
     found: dict[int, list[dict[str, Any]]] = {}
 
@@ -106,7 +113,9 @@ def unstorable(layer: Layer, frame: pd.DataFrame, geoms: np.ndarray) -> dict[int
             found.setdefault(int(index), []).extend(_reason(rule, message))
 
     add(
-        ~storable_type(layer, geoms),  # a missing geometry (type -1) too: the column is NOT NULL
+        ~storable_type(
+            layer, frame.geometry.values
+        ),  # a missing geometry (type -1) too: the column is NOT NULL
         "geometry.type",
         f"the table holds {layer.geometry.value} geometries only",
     )
@@ -134,10 +143,25 @@ def repeated_keys(layer: Layer, frame: pd.DataFrame) -> dict[int, list[dict[str,
     return {int(index): why for index in repeated}
 
 
-def copy_columns(layer: Layer, frame: pd.DataFrame, geoms: np.ndarray) -> list[tuple[str, str, Any]]:
-    """(column, COPY type, values) of every attribute and the stored geometry, in table order."""
-    columns = [
-        (a.name, COPY_TYPES[a.type], frame[a.name] if a.name in frame else pd.Series(None, index=frame.index))
-        for a in layer.attributes
-    ]
-    return [*columns, (lt.GEOMETRY_COLUMN, "bytea", wkb(layer, geoms))]
+def copy_names(layer: Layer) -> list[str]:
+    """The table columns ``copy_batches`` fills, after its first one."""
+    return [*(a.name for a in layer.attributes), lt.GEOMETRY_COLUMN]
+
+
+def copy_batches(
+    layer: Layer, frame: gpd.GeoDataFrame, first: tuple[str, np.ndarray], size: int = BATCH_ROWS
+) -> Iterator[list[tuple[str, Any]]]:
+    """(COPY type, values) of ``first``, every attribute and the stored geometry, ``size`` rows at a time.
+
+    A generator: each slice's geometry is put in its stored form only when the COPY asks for it, so the
+    database reads one slice while the next is prepared.
+    """
+    kind, values = first
+    for start in range(0, len(frame), size):
+        part = frame.iloc[start : start + size]
+        columns = [
+            (COPY_TYPES[a.type], part[a.name] if a.name in part else pd.Series(None, index=part.index))
+            for a in layer.attributes
+        ]
+        geoms = stored_geometry(layer, part.geometry.values)
+        yield [(kind, values[start : start + size]), *columns, ("bytea", wkb(layer, geoms))]
