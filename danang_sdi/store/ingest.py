@@ -124,20 +124,22 @@ def load_file(
     catalog = catalog or load_catalog(settings.layers_dir)
     layer = catalog.get(layer_id)
     path = Path(path)
-    source = read_source(path, layer, source_layer=source_layer)
-    code_lists = catalog.code_lists_of(layer)
-    subject = build_subject(source, layer, code_lists)
-    info = SourceInfo(
-        file_name=source.label,
-        sha256=file_sha256(path),
-        driver=source.driver,
-        encoding=source.encoding_label,
-        crs=source.crs.code,
-        crs_reason=source.crs.reason,
-    )
-    writer = BatchWriter(settings, layer, subject.frame, info, mode, dry_run=dry_run, force=force)
-    # The COPY runs beside the checks (shapely and psycopg release the GIL); nothing is visible until finish.
+    # The COPY runs beside the checks (shapely and psycopg release the GIL), the hashing beside the reading;
+    # nothing is visible until finish.
     with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(file_sha256, path)
+        source = read_source(path, layer, source_layer=source_layer)
+        code_lists = catalog.code_lists_of(layer)
+        subject = build_subject(source, layer, code_lists)
+        info = SourceInfo(
+            file_name=source.label,
+            sha256=digest.result(),
+            driver=source.driver,
+            encoding=source.encoding_label,
+            crs=source.crs.code,
+            crs_reason=source.crs.reason,
+        )
+        writer = BatchWriter(settings, layer, subject.frame, info, mode, dry_run=dry_run, force=force)
         staged = pool.submit(writer.stage)
         try:
             report = validate_source(source, layer, code_lists, subject)
