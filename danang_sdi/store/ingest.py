@@ -84,8 +84,7 @@ def unstorable_duplicates(subject: Subject, report: Report) -> list[Issue]:
     Validation calls a repeated key a warning where the catalog says so (parcel numbers do repeat in real
     sheets); the load must still keep them out, and the report then says why they are in quarantine.
     """
-    kept = subject.frame.drop(index=list(rejected_features(report)), errors="ignore")
-    repeated = repeated_keys(subject.layer, kept)
+    repeated = repeated_keys(subject.layer, subject.frame, leaving_out=rejected_features(report))
     shown = ", ".join(subject.layer.natural_key)
     return [
         subject.issue(

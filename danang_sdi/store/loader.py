@@ -127,7 +127,7 @@ class BatchWriter:
                 )  # fmt: skip
             self.batch_id = _insert_batch(self.conn, self.layer, self.source, self.mode)
             self.unstorable = rows.unstorable(self.layer, self.frame)
-            frame = self.frame.drop(index=list(self.unstorable))
+            frame = self.frame.drop(index=list(self.unstorable)) if self.unstorable else self.frame
             if _is_empty(self.conn, self.layer):
                 self.bulk = BulkLoad.write(self.conn, self.layer, self.batch_id, frame)
             else:
@@ -141,15 +141,15 @@ class BatchWriter:
         conn = self.conn
         with self._failing():
             reasons = {**self.unstorable, **rejected}
-            accepted = self.frame.drop(index=list(reasons), errors="ignore")
-            reasons |= rows.repeated_keys(self.layer, accepted)
+            reasons |= rows.repeated_keys(self.layer, self.frame, leaving_out=reasons)
             quarantined = _quarantine(conn, self.layer, self.batch_id, reasons, self.frame, original)
-            accepted = accepted.drop(index=list(reasons), errors="ignore")
+            geometry = self.frame.geometry
+            bounds = _bounds(geometry.drop(index=list(reasons), errors="ignore") if reasons else geometry)
             if self.bulk is not None:
-                counts = self.bulk.finish(conn, self.batch_id, list(reasons), _bounds(accepted))
+                counts = self.bulk.finish(conn, self.batch_id, list(reasons), bounds)
             else:
                 conn.execute("DELETE FROM sdi_staging WHERE src_index = ANY(%s)", (list(reasons),))
-                counts = merge(conn, self.layer, self.batch_id, self.mode, _bounds(accepted))
+                counts = merge(conn, self.layer, self.batch_id, self.mode, bounds)
             quarantined += counts.pop("quarantined", 0)
             _finish_batch(conn, self.batch_id, counts, quarantined, report)
             if self.dry_run:
@@ -244,8 +244,8 @@ def _reserve_fids(conn: psycopg.Connection, layer: Layer, count: int) -> np.ndar
     return np.arange(first, first + count, dtype=np.int64)
 
 
-def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
-    bounds = frame.total_bounds
+def _bounds(geometry: gpd.GeoSeries) -> tuple[float, float, float, float] | None:
+    bounds = geometry.total_bounds
     return tuple(float(b) for b in bounds) if np.isfinite(bounds).all() else None
 
 

@@ -9,7 +9,7 @@ here, before any write, so that one of them never aborts a whole load: they go t
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import geopandas as gpd
@@ -133,11 +133,15 @@ def unstorable(layer: Layer, frame: gpd.GeoDataFrame) -> dict[int, list[dict[str
     return found
 
 
-def repeated_keys(layer: Layer, frame: pd.DataFrame) -> dict[int, list[dict[str, Any]]]:
-    """Features whose natural key another one of ``frame`` shares: the unique key can hold none of them."""
+def repeated_keys(
+    layer: Layer, frame: pd.DataFrame, leaving_out: Iterable[int] = ()
+) -> dict[int, list[dict[str, Any]]]:
+    """Features whose natural key another one of ``frame`` (but those ``leaving_out``) shares: the unique
+    key can hold none of them."""
     if not set(layer.natural_key) <= set(frame.columns):
         return {}
     keys = frame[list(layer.natural_key)]
+    keys = keys.drop(index=list(leaving_out), errors="ignore") if leaving_out else keys
     repeated = keys.index[keys.notna().all(axis=1) & keys.duplicated(keep=False)]
     why = _reason("key.duplicate", "the natural key appears more than once in this delivery")
     return {int(index): why for index in repeated}
