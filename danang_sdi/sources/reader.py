@@ -282,6 +282,8 @@ def _is_nfc(values: pa.Array) -> bool:
     present = pc.drop_null(values)
     if isinstance(present, pa.ChunkedArray):
         present = present.combine_chunks()
+    if pc.all(pc.string_is_ascii(present)).as_py() is not False:  # codes and numbers: ASCII is always NFC
+        return True
     lists = pa.LargeListArray.from_arrays(pa.array([0, len(present)], type=pa.int64()), present)
     return unicodedata.is_normalized(
         "NFC", pc.binary_join(lists, pa.scalar("\n", pa.large_string()))[0].as_py()
