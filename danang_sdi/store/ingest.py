@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from danang_sdi.bulk import paused_gc
 from danang_sdi.catalog import Catalog, load_catalog
 from danang_sdi.catalog.models import Severity
 from danang_sdi.errors import SdiError
@@ -106,6 +107,7 @@ def _original(source: SourceFrame) -> pd.DataFrame:
     return original
 
 
+@paused_gc()
 def load_file(
     settings: Settings,
     path: str | Path,
