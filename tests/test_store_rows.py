@@ -8,11 +8,13 @@ import pandas as pd
 import shapely
 
 from danang_sdi.catalog.models import Layer
+from danang_sdi.settings import PROJECT_DIR
 from danang_sdi.store import rows
 from tests.helpers.loader_fixtures import TEST_LAYER, lamps, make_layer
 
 CLOCKWISE = shapely.Polygon([(0, 0), (0, 1), (1, 1), (1, 0)])
 WITH_Z = shapely.Polygon([(0, 0, 5), (1, 0, 5), (1, 1, 5), (0, 0, 5)])
+SAMPLES = PROJECT_DIR / "data_samples"
 
 
 def polygon_layer() -> Layer:
@@ -63,3 +65,40 @@ def test_text_longer_than_its_column_is_unstorable_and_a_missing_value_is_not():
 def test_repeated_keys_are_all_unstorable_but_a_unique_one_is_fine():
     frame = gpd.GeoDataFrame({"ma_cot": ["A", "B", "A", None, None]}, geometry=[shapely.Point(0, 0)] * 5)
     assert sorted(rows.repeated_keys(make_layer(), frame)) == [0, 2]
+
+
+def _geos_way(layer: Layer, geoms: np.ndarray) -> list[bytes]:
+    return rows.wkb(layer, rows.stored_geometry(layer, geoms)).to_pylist()
+
+
+def test_stored_wkb_is_byte_for_byte_what_geos_writes():
+    square_ccw = shapely.Polygon([(0, 0), (1, 0), (1, 1), (0, 1)])
+    holed = shapely.Polygon([(0, 0), (0, 9), (9, 9), (9, 0)], [[(1, 1), (2, 1), (2, 2), (1, 1)]])
+    delivered = np.array(
+        [
+            CLOCKWISE,
+            square_ccw,
+            WITH_Z,
+            holed,
+            shapely.MultiPolygon([CLOCKWISE]),
+            shapely.MultiPolygon([square_ccw, shapely.box(5, 5, 6, 6, ccw=False)]),
+            shapely.Polygon(),
+            shapely.Polygon(
+                [(500_000.25, 1_780_000.5), (500_000.25, 1_780_010.75), (500_010.5, 1_780_000.5)]
+            ),
+        ],
+        dtype=object,
+    )
+    for layer in (polygon_layer(), Layer.model_validate({**TEST_LAYER, "geometry": "Polygon"})):
+        assert rows.stored_wkb(layer, delivered).to_pylist() == _geos_way(layer, delivered)
+        simple = delivered[[0, 1, 7]]  # the numpy way only
+        assert rows.stored_wkb(layer, simple).to_pylist() == _geos_way(layer, simple)
+
+
+def test_stored_wkb_of_the_sample_parcels_matches_geos():
+    parcels = gpd.read_file(SAMPLES / "parcels_clean.gpkg").geometry.values
+    shuffled = np.asarray(parcels, dtype=object)[::-1]
+    reversed_rings = shapely.orient_polygons(shuffled, exterior_cw=True)  # every ring clockwise
+    layer = polygon_layer()
+    for geoms in (shuffled, reversed_rings):
+        assert rows.stored_wkb(layer, geoms).to_pylist() == _geos_way(layer, geoms)

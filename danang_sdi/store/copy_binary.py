@@ -141,7 +141,7 @@ def _fixed(values: np.ndarray, valid: np.ndarray) -> list[Part]:
     width = values.dtype.itemsize
     if valid.all():
         return [np.array(width, ">i4"), values]
-    return [np.where(valid, width, -1).astype(">i4"), _binary(values[valid], valid * width)]
+    return [np.where(valid, width, -1).astype(">i4"), binary_array(values[valid], valid * width)]
 
 
 def _valid(chunk: pa.Array) -> np.ndarray:
@@ -208,10 +208,10 @@ def _record(run: list[np.ndarray], rows: int) -> pa.Array:
     record = np.empty(rows, np.dtype([(f"f{i}", part.dtype) for i, part in enumerate(run)]))
     for i, part in enumerate(run):
         record[f"f{i}"] = part
-    return _binary(record, np.full(rows, record.dtype.itemsize))
+    return binary_array(record, np.full(rows, record.dtype.itemsize))
 
 
-def _binary(data: np.ndarray, sizes: np.ndarray) -> pa.Array:
+def binary_array(data: np.ndarray, sizes: np.ndarray) -> pa.Array:
     """A large_binary array over ``data``'s bytes whose i-th value is the next ``sizes[i]`` bytes.
 
     Raw buffers, no copy: numpy's ``S`` dtype would strip trailing zero bytes.
