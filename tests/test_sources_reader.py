@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import shapely
 
@@ -16,7 +18,7 @@ from danang_sdi.catalog import load_catalog
 from danang_sdi.catalog.models import Layer
 from danang_sdi.errors import SourceError
 from danang_sdi.sources.encoding import encode_text
-from danang_sdi.sources.reader import _nfc, read_source
+from danang_sdi.sources.reader import ALWAYS_NFC, _beyond_always_nfc, _nfc, read_source
 from tests.helpers.qa_fixtures import ORIGIN, as_surveyor_names, parcels, write
 
 ADDRESS = "Phường Hải Châu, Đà Nẵng"
@@ -312,3 +314,24 @@ def test_null_geometries_are_kept_as_missing(tmp_path: Path, parcel: Layer) -> N
     frame.loc[1, "geometry"] = None
     source = read_source(write(frame, tmp_path / "holes.gpkg"), parcel)
     assert shapely.is_missing(np.asarray(source.frame.geometry.array)).tolist() == [False, True, False, False]
+
+
+def test_text_within_the_always_nfc_ranges_needs_no_closer_look() -> None:
+    """What lets ``_is_nfc`` skip values: every such character is NFC alone and never composes with the
+    character before it (it is no second half of a canonical decomposition)."""
+    inside = [chr(c) for first, last in ALWAYS_NFC for c in range(first, last + 1)]
+    assert all(unicodedata.is_normalized("NFC", c) for c in inside)
+    second_halves = {
+        chr(int(parts[1], 16))
+        for parts in (unicodedata.decomposition(chr(c)).split() for c in range(sys.maxunicode + 1))
+        if len(parts) == 2 and not parts[0].startswith("<")
+    }
+    assert not second_halves & set(inside)
+    assert "\u1ec5" in inside and "\u0303" not in inside  # ễ composed; a combining tilde is not
+
+
+def test_characters_beyond_the_always_nfc_ranges_are_found_in_sliced_columns_too() -> None:
+    values = pa.array(["Da\u0300", "Đà Nẵng", None, "Ω", "e\u0301", "ab"], pa.large_string())
+    assert _beyond_always_nfc(values.drop_null()).tolist() == [True, False, True, True, False]
+    assert _beyond_always_nfc(values.slice(1, 1)).tolist() == [False]
+    assert _beyond_always_nfc(values.slice(4)).tolist() == [True, False]
