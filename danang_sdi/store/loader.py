@@ -24,6 +24,7 @@ import pandas as pd
 import psycopg
 import shapely
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from danang_sdi.catalog.models import Layer
 from danang_sdi.errors import DatabaseError, SdiError
@@ -301,7 +302,7 @@ def copy_into(
     """Binary COPY of batches of (type, values) columns into ``table``'s ``names``, encoded in bulk."""
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in names)
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(table, columns)
-    with conn.cursor() as cur, cur.copy(statement) as copy:
+    with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         for chunk in copy_stream(batches):
             copy.write(chunk)
 
