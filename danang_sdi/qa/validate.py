@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from danang_sdi.bulk import paused_gc
+from danang_sdi.bulk import bulk_work
 from danang_sdi.catalog.models import CodeList, Layer
 from danang_sdi.qa.base import Issue, Subject
 from danang_sdi.qa.fields import check_fields
@@ -112,7 +112,7 @@ def validate_source(
     )
 
 
-@paused_gc()
+@bulk_work()
 def validate_file(
     path: str | Path,
     layer: Layer | str,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from danang_sdi.bulk import paused_gc
+from danang_sdi.bulk import bulk_work, yielding_pool
 from danang_sdi.catalog import Catalog, load_catalog
 from danang_sdi.catalog.models import Severity
 from danang_sdi.errors import SdiError
@@ -107,7 +107,7 @@ def _original(source: SourceFrame) -> pd.DataFrame:
     return original
 
 
-@paused_gc()
+@bulk_work()
 def load_file(
     settings: Settings,
     path: str | Path,
@@ -125,9 +125,10 @@ def load_file(
     catalog = catalog or load_catalog(settings.layers_dir)
     layer = catalog.get(layer_id)
     path = Path(path)
-    # The COPY runs beside the checks (shapely and psycopg release the GIL), the hashing beside the reading;
-    # nothing is visible until finish.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # The hashing runs beside the reading, the COPY beside the checks (shapely and psycopg release the GIL),
+    # and the checks give way to it: the indexes can only be built once the COPY is in, while the checks
+    # have time to spare. Nothing is visible until finish.
+    with ThreadPoolExecutor(max_workers=1) as pool, yielding_pool() as checks:
         digest = pool.submit(file_sha256, path)
         source = read_source(path, layer, source_layer=source_layer)
         code_lists = catalog.code_lists_of(layer)
@@ -143,7 +144,7 @@ def load_file(
         writer = BatchWriter(settings, layer, subject.frame, info, mode, dry_run=dry_run, force=force)
         staged = pool.submit(writer.stage)
         try:
-            report = validate_source(source, layer, code_lists, subject)
+            report = checks.submit(validate_source, source, layer, code_lists, subject).result()
             noop = staged.result()
             if noop is not None:
                 return LoadOutcome(report, noop)
