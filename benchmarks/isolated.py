@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -50,10 +51,14 @@ def run(script: str, task: str, path: object) -> dict:
     return _last_json(done, task)
 
 
-def parcel_file_args(description: str) -> argparse.Namespace:
-    """The command line shared by the parcel benchmarks; also runs the worker and launcher modes and exits."""
+def parcel_file_args(description: str, rounds: int | None = None) -> argparse.Namespace:
+    """The command line shared by the parcel benchmarks (``--rounds`` where a default is given)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--count", type=int, default=560_000)
+    if rounds is not None:
+        parser.add_argument(
+            "--rounds", type=int, default=rounds, help=f"measure each task this many times (default {rounds})"
+        )
     parser.add_argument("--path", type=Path, help="an existing parcel file (default: generated and cached)")
     parser.add_argument("--work", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)
@@ -71,6 +76,16 @@ def parcel_file(args: argparse.Namespace) -> Path:
         print(f"generated {args.count:,} parcels in {time.perf_counter() - started:.1f} s -> {path}")
     print(f"file: {path} ({path.stat().st_size / 1024**2:,.0f} MiB)")
     return path
+
+
+def typical(results: list[dict]) -> dict:
+    """Several measurements of one task as one: median seconds and CPU seconds, the highest peak RSS."""
+    return {
+        "seconds": statistics.median(r["seconds"] for r in results),
+        "cpu_seconds": statistics.median(r["cpu_seconds"] for r in results),
+        "peak_rss_gb": max(r["peak_rss_gb"] for r in results),
+        "detail": results[-1]["detail"],
+    }
 
 
 def table(rows: list[tuple[str, dict]], width: int = 44) -> None:
