@@ -300,14 +300,13 @@ def _is_nfc(values: pa.Array) -> bool:
     """Whether every value is NFC. Those with a character outside ``ALWAYS_NFC`` are checked in one call:
     joined by newlines (a newline never composes with or reorders its neighbours), their text is NFC
     exactly when each of them is."""
-    present = pc.drop_null(values)
-    if isinstance(present, pa.ChunkedArray):
-        present = present.combine_chunks()
-    present = present.cast(pa.large_string())
-    beyond = _beyond_always_nfc(present)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = values.cast(pa.large_string())
+    beyond = _beyond_always_nfc(values) & values.is_valid().to_numpy(zero_copy_only=False)
     if not beyond.any():
         return True
-    present = present.filter(pa.array(beyond))
+    present = values.filter(pa.array(beyond))
     lists = pa.LargeListArray.from_arrays(pa.array([0, len(present)], type=pa.int64()), present)
     return unicodedata.is_normalized(
         "NFC", pc.binary_join(lists, pa.scalar("\n", pa.large_string()))[0].as_py()
