@@ -299,7 +299,8 @@ def _insert_batch(
 def copy_into(
     conn: psycopg.Connection, table: sql.Composable, names: list[str], batches: Iterable[list[Column]]
 ) -> None:
-    """Binary COPY of batches of (type, values) columns into ``table``'s ``names``, encoded in bulk."""
+    """Binary COPY of batches of (type, values) columns into ``table``'s ``names``, encoded in bulk; a
+    writer thread sends each chunk while the next batch is prepared."""
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in names)
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(table, columns)
     with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:

@@ -119,12 +119,12 @@ def stored_wkb(layer: Layer, geoms: np.ndarray) -> pa.Array:
 
 
 def _one_ring_polygons(layer: Layer, geoms: np.ndarray) -> np.ndarray:
+    """Non-empty polygons without holes, in a polygon layer: what ``_one_ring_wkb`` writes."""
     if layer.geometry not in (GeometryType.Polygon, GeometryType.MultiPolygon):
         return np.zeros(len(geoms), dtype=bool)
     polygon = shapely.get_type_id(geoms) == TYPE_IDS[GeometryType.Polygon]
-    polygon[polygon] = (shapely.get_num_interior_rings(geoms[polygon]) == 0) & ~shapely.is_empty(
-        geoms[polygon]
-    )
+    candidates = geoms[polygon]
+    polygon[polygon] = (shapely.get_num_interior_rings(candidates) == 0) & ~shapely.is_empty(candidates)
     return polygon
 
 
@@ -149,18 +149,11 @@ def _one_ring_wkb(polygons: np.ndarray, wrapped: bool) -> pa.Array:
         index[flip] = (2 * starts + counts - 1)[owner[flip]] - index[flip]
         xy = xy[index]
     header = np.empty(len(polygons), dtype=_WRAPPED_RING_HEADER if wrapped else _RING_HEADER)
+    header["order"], header["rings"], header["points"] = 1, 1, counts  # little-endian, one ring
+    header["type"] = TYPE_IDS[GeometryType.Polygon]
     if wrapped:
-        header["multi_order"], header["multi_type"], header["parts"] = (
-            1,
-            TYPE_IDS[GeometryType.MultiPolygon],
-            1,
-        )
-    header["order"], header["type"], header["rings"], header["points"] = (
-        1,
-        TYPE_IDS[GeometryType.Polygon],
-        1,
-        counts,
-    )
+        header["multi_order"], header["parts"] = 1, 1
+        header["multi_type"] = TYPE_IDS[GeometryType.MultiPolygon]
     coordinates = binary_array(np.ascontiguousarray(xy, dtype="<f8"), counts * 16)
     header_bytes = binary_array(header, np.full(len(polygons), header.dtype.itemsize))
     return pc.binary_join_element_wise(header_bytes, coordinates, pa.scalar(b"", pa.large_binary()))
