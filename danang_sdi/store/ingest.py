@@ -145,13 +145,14 @@ def load_file(
         staged = pool.submit(writer.stage)
         try:
             report = checks.submit(validate_source, source, layer, code_lists, subject).result()
+            duplicates = unstorable_duplicates(subject, report)  # while the indexes are being built
             noop = staged.result()
             if noop is not None:
                 return LoadOutcome(report, noop)
             reason = _refusal(report, strict, accept_warnings)
             if reason:
                 raise LoadRefused(f"{source.label} was not loaded into {layer.id}: {reason}", report)
-            report.issues = sort_issues(report.issues + unstorable_duplicates(subject, report))
+            report.issues = sort_issues(report.issues + duplicates)
         except BaseException:
             wait([staged])
             writer.abort()
