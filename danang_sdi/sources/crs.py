@@ -248,9 +248,8 @@ def _no_fit(
     )
 
 
-def _check_declared(
-    declared: CRS, x: np.ndarray, y: np.ndarray, outline: Outline, order: tuple[str, ...]
-) -> CRSGuess:
+def _check_declared(declared: CRS, x: np.ndarray, y: np.ndarray, outline: Outline) -> CRSGuess:
+    """The declared CRS when its points fall in the city; the candidates (a proj.db query) only otherwise."""
     n, area, label = x.size, outline.label, _label(declared)
     mine = CandidateScore(_code(declared), False, _share_inside(declared, x, y, outline), True)
     pct = _pct(mine.share_inside)
@@ -269,7 +268,9 @@ def _check_declared(
             sample_size=n,
         )
     mine_swapped = _score(declared, True, x, y, outline)
-    others = [_score(code, swapped, x, y, outline) for code in order for swapped in (False, True)]
+    others = [
+        _score(code, swapped, x, y, outline) for code in candidate_crs(outline) for swapped in (False, True)
+    ]
     scores = (mine, mine_swapped, *others)
     best, also = _best(others)
     if mine_swapped.share_inside >= MIN_SHARE and mine_swapped.share_inside >= best.share_inside - TIE:
@@ -297,7 +298,7 @@ def _check_declared(
         raise CRSError(
             f"declared {label} does not fit: coordinates X {_fmt(x.min())}..{_fmt(x.max())}, "
             f"Y {_fmt(y.min())}..{_fmt(y.max())} are not valid in it, and no other CRS puts them in {area} "
-            f"(tried {', '.join(order)}, each also with X/Y swapped); fix the .prj or give --crs"
+            f"(tried {', '.join(candidate_crs(outline))}, each also with X/Y swapped); fix the .prj or give --crs"
         )
     return CRSGuess(
         crs=declared,
@@ -355,7 +356,6 @@ def detect_crs(
     """
     x, y = _sample(xs, ys)
     outline = outline or load_outline()
-    order = candidate_crs(outline)
     if declared is not None:
-        return _check_declared(_as_crs(declared), x, y, outline, order)
-    return _find(x, y, outline, order)
+        return _check_declared(_as_crs(declared), x, y, outline)
+    return _find(x, y, outline, candidate_crs(outline))
