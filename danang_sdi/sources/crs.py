@@ -268,9 +268,8 @@ def _check_declared(declared: CRS, x: np.ndarray, y: np.ndarray, outline: Outlin
             sample_size=n,
         )
     mine_swapped = _score(declared, True, x, y, outline)
-    others = [
-        _score(code, swapped, x, y, outline) for code in candidate_crs(outline) for swapped in (False, True)
-    ]
+    order = candidate_crs(outline)
+    others = [_score(code, swapped, x, y, outline) for code in order for swapped in (False, True)]
     scores = (mine, mine_swapped, *others)
     best, also = _best(others)
     if mine_swapped.share_inside >= MIN_SHARE and mine_swapped.share_inside >= best.share_inside - TIE:
@@ -298,7 +297,7 @@ def _check_declared(declared: CRS, x: np.ndarray, y: np.ndarray, outline: Outlin
         raise CRSError(
             f"declared {label} does not fit: coordinates X {_fmt(x.min())}..{_fmt(x.max())}, "
             f"Y {_fmt(y.min())}..{_fmt(y.max())} are not valid in it, and no other CRS puts them in {area} "
-            f"(tried {', '.join(candidate_crs(outline))}, each also with X/Y swapped); fix the .prj or give --crs"
+            f"(tried {', '.join(order)}, each also with X/Y swapped); fix the .prj or give --crs"
         )
     return CRSGuess(
         crs=declared,

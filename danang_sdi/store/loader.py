@@ -128,6 +128,7 @@ class BatchWriter:
                 )  # fmt: skip
             self.batch_id = _insert_batch(self.conn, self.layer, self.source, self.mode)
             self.unstorable = rows.unstorable(self.layer, self.frame)
+            # (dropping nothing from the whole frame would still copy it: 0.2 s for 560k features)
             frame = self.frame.drop(index=list(self.unstorable)) if self.unstorable else self.frame
             if _is_empty(self.conn, self.layer):
                 self.bulk = BulkLoad.write(self.conn, self.layer, self.batch_id, frame)
@@ -144,8 +145,7 @@ class BatchWriter:
             reasons = {**self.unstorable, **rejected}
             reasons |= rows.repeated_keys(self.layer, self.frame, leaving_out=reasons)
             quarantined = _quarantine(conn, self.layer, self.batch_id, reasons, self.frame, original)
-            geometry = self.frame.geometry
-            bounds = _bounds(geometry.drop(index=list(reasons), errors="ignore") if reasons else geometry)
+            bounds = _bounds(self.frame.geometry.drop(index=list(reasons), errors="ignore"))
             if self.bulk is not None:
                 counts = self.bulk.finish(conn, self.batch_id, list(reasons), bounds)
             else:

@@ -203,8 +203,7 @@ def repeated_keys(
     key can hold none of them."""
     if not set(layer.natural_key) <= set(frame.columns):
         return {}
-    keys = frame[list(layer.natural_key)]
-    keys = keys.drop(index=list(leaving_out), errors="ignore") if leaving_out else keys
+    keys = frame[list(layer.natural_key)].drop(index=list(leaving_out), errors="ignore")
     repeated = keys.index[keys.notna().all(axis=1) & keys.duplicated(keep=False)]
     why = _reason("key.duplicate", "the natural key appears more than once in this delivery")
     return {int(index): why for index in repeated}
